@@ -1,0 +1,5 @@
+"""mikman: a multi-tenant platform for MikroTik RouterOS fleets."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,92 @@
+"""Where PostgreSQL and Redis are, and as which role the platform connects.
+
+Two PostgreSQL roles (see ../shared/design/rls.md): `mikman_owner` runs migrations and owns the
+schema; `mikman_app` is what web, workers, beat and the RADIUS server use. Resolution order:
+1. DATABASE_APP_URL + DATABASE_OWNER_URL: given explicitly (Compose, Helm, managed databases).
+2. DATABASE_URL: a server whose user may create roles; the launcher provisions both roles and the
+   database named in the URL, and the platform connects with those roles.
+3. Nothing set: the embedded PostgreSQL (pgserver) under data/pg.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+OWNER_ROLE = "mikman_owner"
+APP_ROLE = "mikman_app"
+DEFAULT_DB_NAME = "mikman"
+EMBEDDED_REDIS_PORT = 6390
+
+
+@dataclass(frozen=True)
+class PgTarget:
+    host: str
+    port: int
+    name: str
+    user: str
+    password: str
+
+    def url(self) -> str:
+        auth = quote(self.user) + (":" + quote(self.password, safe="") if self.password else "")
+        if self.host.startswith("/"):
+            return f"postgresql://{auth}@/{self.name}?host={quote(self.host)}&port={self.port}"
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.name}"
+
+    def django(self) -> dict:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": self.name,
+            "USER": self.user,
+            "PASSWORD": self.password,
+            "HOST": self.host,
+            "PORT": str(self.port),
+        }
+
+
+def parse_pg_url(url: str) -> PgTarget:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError(f"not a PostgreSQL URL (postgresql://user:password@host:port/db): {url!r}")
+    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    host = unquote(query.get("host", "")) or parts.hostname or "127.0.0.1"
+    port = int(query.get("port") or parts.port or 5432)
+    name = unquote(parts.path.lstrip("/")) or DEFAULT_DB_NAME
+    return PgTarget(host, port, name, unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+def embedded_pg_dir(data_dir) -> str:
+    return str(data_dir / "pg")
+
+
+def admin_target(data_dir) -> PgTarget:
+    """The server-admin connection used only to provision roles and databases."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return parse_pg_url(url)
+    return PgTarget(embedded_pg_dir(data_dir), 5432, "postgres", "postgres", "")
+
+
+def role_targets(data_dir, secrets: dict[str, str], test: bool = False) -> tuple[PgTarget, PgTarget]:
+    """(owner, app) connection targets."""
+    app_url, owner_url = os.environ.get("DATABASE_APP_URL"), os.environ.get("DATABASE_OWNER_URL")
+    if app_url and owner_url:
+        app, owner = parse_pg_url(app_url), parse_pg_url(owner_url)
+    else:
+        admin = admin_target(data_dir)
+        name = admin.name if os.environ.get("DATABASE_URL") and admin.name != "postgres" else DEFAULT_DB_NAME
+        owner = PgTarget(admin.host, admin.port, name, OWNER_ROLE, secrets["DB_OWNER_PASSWORD"])
+        app = PgTarget(admin.host, admin.port, name, APP_ROLE, secrets["DB_APP_PASSWORD"])
+    if test:
+        owner = PgTarget(owner.host, owner.port, owner.name + "_test", owner.user, owner.password)
+        app = PgTarget(app.host, app.port, app.name + "_test", app.user, app.password)
+    return owner, app
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{embedded_redis_port()}/0"
+
+
+def embedded_redis_port() -> int:
+    return int(os.environ.get("MIKMAN_EMBEDDED_REDIS_PORT", EMBEDDED_REDIS_PORT))

@@ -1,0 +1,1 @@
+"""`make run` / `make test`: prepare PostgreSQL and Redis (embedded or external), then run."""

@@ -1,0 +1,72 @@
+"""python -m mikman.launcher run|test|prepare — what `make run` and `make test` call."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from mikman import dbconfig
+from mikman.secrets_store import data_dir, load_secrets
+
+from . import embedded, provision
+from .supervisor import Supervisor, manage
+
+
+def prepare(test: bool) -> list:
+    """Start what is embedded, provision roles and database, migrate as owner. Returns handles."""
+    data = data_dir()
+    secrets = load_secrets()
+    handles: list = []
+    if not os.environ.get("DATABASE_URL") and not os.environ.get("DATABASE_APP_URL"):
+        handles.append(embedded.start_postgres(data / "pg"))
+    if not os.environ.get("REDIS_URL"):
+        handles.append(embedded.start_redis(data, dbconfig.embedded_redis_port()))
+    elif not embedded.redis_reachable(dbconfig.redis_url()):
+        raise SystemExit(f"Redis at REDIS_URL is unreachable: {dbconfig.redis_url()!r}. Fix it or unset REDIS_URL.")
+    owner, app = dbconfig.role_targets(data, secrets, test=test)
+    if not (os.environ.get("DATABASE_APP_URL") and os.environ.get("DATABASE_OWNER_URL")):
+        provision.provision(dbconfig.admin_target(data), owner, app, fresh=test)
+    settings = "mikman.settings.test" if test else os.environ.get("DJANGO_SETTINGS_MODULE", "mikman.settings.dev")
+    manage(["migrate", "--noinput", "-v", "0"], settings, role="owner")
+    return handles
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mikman.launcher")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("prepare", help="services, roles, database, migrations")
+    run = sub.add_parser("run", help="prepare, then web + worker + beat (+ simulator) in the foreground")
+    run.add_argument("--bind", default=os.environ.get("MIKMAN_BIND", "127.0.0.1:8000"))
+    run.add_argument("--no-simulator", action="store_true")
+    test = sub.add_parser("test", help="prepare a fresh test database, then pytest")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    handles = prepare(test=args.command == "test")
+    settings = os.environ.get("DJANGO_SETTINGS_MODULE", "mikman.settings.dev")
+    try:
+        if args.command == "prepare":
+            return 0
+        if args.command == "test":
+            env = {"DJANGO_SETTINGS_MODULE": "mikman.settings.test"}
+            return Supervisor().run_once([sys.executable, "-m", "pytest", *args.pytest_args], env)
+        manage(["bootstrap_admin"], settings)
+        manage(["collectstatic", "--noinput", "-v", "0"], settings)
+        sup = Supervisor(env={"DJANGO_SETTINGS_MODULE": settings})
+        sup.add("web", [sys.executable, "manage.py", "runserver", "--noreload", args.bind])
+        sup.add("worker", [sys.executable, "-m", "celery", "-A", "mikman", "worker", "-l", "info", "-c", "2"])
+        sup.add("beat", [sys.executable, "-m", "celery", "-A", "mikman", "beat", "-l", "info",
+                         "-s", str(data_dir() / "celerybeat-schedule")])
+        if not args.no_simulator:
+            sup.add_optional_simulator()
+        print(f"\nmikman is up: http://{args.bind}/  (API: /api/v1/, docs: /api/docs/) — Ctrl-C stops everything.\n")
+        return sup.wait()
+    finally:
+        for handle in handles:
+            if hasattr(handle, "terminate"):
+                handle.terminate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

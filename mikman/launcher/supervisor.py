@@ -1,0 +1,76 @@
+"""Runs the platform's processes in the foreground with prefixed logs; Ctrl-C stops all of them."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def manage(args: list[str], settings: str, role: str = "app") -> None:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings, "MIKMAN_DB_ROLE": role}
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed (exit {result.returncode}).")
+
+
+class Supervisor:
+    def __init__(self, env: dict | None = None):
+        self.env = {**os.environ, **(env or {})}
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def add(self, name: str, cmd: list[str]) -> None:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, bufsize=1, start_new_session=True)
+        self.procs[name] = proc
+        threading.Thread(target=self._pump, args=(name, proc), daemon=True).start()
+
+    def add_optional_simulator(self) -> None:
+        if importlib.util.find_spec("devices.simulator.__main__") is None:
+            return
+        count = os.environ.get("MIKMAN_DEMO_DEVICES", "20")
+        self.add("simulator", [sys.executable, "-m", "devices.simulator", "--count", count, "--seed", "1",
+                               "--state", str(ROOT / "data" / "simulator")])
+
+    @staticmethod
+    def _pump(name: str, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            sys.stdout.write(f"{name:>9} | {line}")
+        sys.stdout.flush()
+
+    def run_once(self, cmd: list[str], env: dict) -> int:
+        return subprocess.run(cmd, cwd=ROOT, env={**self.env, **env}).returncode
+
+    def wait(self) -> int:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.is_set():
+                for name, proc in self.procs.items():
+                    if proc.poll() is not None:
+                        print(f"{name} exited with {proc.returncode}; stopping the rest.", file=sys.stderr)
+                        stop.set()
+                        break
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        self.stop()
+        return 0
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.time() + 10
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)

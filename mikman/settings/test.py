@@ -1,0 +1,14 @@
+"""Tests run as the app role against a separate `<name>_test` database migrated by the owner."""
+
+from mikman import dbconfig
+
+from .base import *  # noqa: F403
+from .base import DATA_DIR, SECRETS, database_settings
+
+TESTING = True
+DB_OWNER, DB_APP = dbconfig.role_targets(DATA_DIR, SECRETS, test=True)
+DATABASES = database_settings(DB_OWNER, DB_APP)
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; argon2 tested apart
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min"}}  # noqa: F405
+AXES_FAILURE_LIMIT = 5
