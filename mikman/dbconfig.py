@@ -76,6 +76,7 @@ def role_targets(data_dir, secrets: dict[str, str], test: bool = False) -> tuple
     else:
         admin = admin_target(data_dir)
         name = admin.name if os.environ.get("DATABASE_URL") and admin.name != "postgres" else DEFAULT_DB_NAME
+        name = os.environ.get("MIKMAN_DB_NAME", name)
         owner = PgTarget(admin.host, admin.port, name, OWNER_ROLE, secrets["DB_OWNER_PASSWORD"])
         app = PgTarget(admin.host, admin.port, name, APP_ROLE, secrets["DB_APP_PASSWORD"])
     if test:
