@@ -16,6 +16,8 @@ from .supervisor import Supervisor, manage
 def prepare(test: bool) -> list:
     """Start what is embedded, provision roles and database, migrate as owner. Returns handles."""
     data = data_dir()
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data / "run"))  # pgserver's lock and socket home
+    (data / "run").mkdir(mode=0o700, exist_ok=True)
     secrets = load_secrets()
     handles: list = []
     if not os.environ.get("DATABASE_URL") and not os.environ.get("DATABASE_APP_URL"):

@@ -12,3 +12,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; a
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min"}}  # noqa: F405
 AXES_FAILURE_LIMIT = 5
+
+# Each test database gets its own queue so concurrent runs never take each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = f"mikman-{DB_APP.name}"

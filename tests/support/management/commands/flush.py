@@ -5,7 +5,6 @@ maintenance), so Django's own flush — used between transactional tests — wou
 """
 
 import psycopg
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.core.management.sql import emit_post_migrate_signal
@@ -13,10 +12,11 @@ from django.db import connections
 
 
 class Command(BaseCommand):
+    stealth_options = ("reset_sequences", "allow_cascade", "inhibit_post_migrate")
+
     def add_arguments(self, parser):
         parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive")
         parser.add_argument("--database", default="default")
-        parser.add_argument("--inhibit-post-migrate", action="store_true")
 
     def handle(self, *args, database="default", inhibit_post_migrate=False, **options):
         conn = connections[database]
@@ -34,4 +34,4 @@ class Command(BaseCommand):
                 side.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
         if not inhibit_post_migrate:
             emit_post_migrate_signal(0, False, database)
-        del apps  # only imported to make the dependency explicit for readers
+        
