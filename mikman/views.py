@@ -1,6 +1,6 @@
 """Liveness and readiness probes."""
 
-from django.db import connection
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
@@ -8,11 +8,13 @@ from mikman.dbconfig import redis_url
 
 
 @never_cache
+@transaction.non_atomic_requests
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
+@transaction.non_atomic_requests
 def readyz(request):
     import redis
 
