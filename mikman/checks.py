@@ -27,7 +27,9 @@ def platform_settings(app_configs, **kwargs) -> list[Error]:
         )
     scheme = urlsplit(settings.REDIS_URL).scheme
     if scheme not in ("redis", "rediss", "unix"):
-        errors.append(Error(f"REDIS_URL has scheme {scheme!r}.", hint="Use redis://host:6379/0 or rediss://…", id="mikman.E002"))
+        errors.append(
+            Error(f"REDIS_URL has scheme {scheme!r}.", hint="Use redis://host:6379/0 or rediss://…", id="mikman.E002")
+        )
     if len(settings.SECRET_KEY) < 32:
         errors.append(Error("SECRET_KEY is too short (< 32 characters).", id="mikman.E003"))
     if not settings.DEBUG and not settings.ALLOWED_HOSTS:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 OWNER_ROLE = "mikman_owner"
 APP_ROLE = "mikman_app"
@@ -27,12 +27,11 @@ class PgTarget:
     name: str
     user: str
     password: str
+    # libpq options from the URL's query string (sslmode, sslrootcert, …)
+    options: tuple[tuple[str, str], ...] = ()
 
-    def url(self) -> str:
-        auth = quote(self.user) + (":" + quote(self.password, safe="") if self.password else "")
-        if self.host.startswith("/"):
-            return f"postgresql://{auth}@/{self.name}?host={quote(self.host)}&port={self.port}"
-        return f"postgresql://{auth}@{self.host}:{self.port}/{self.name}"
+    def renamed(self, name: str) -> PgTarget:
+        return PgTarget(self.host, self.port, name, self.user, self.password, self.options)
 
     def django(self) -> dict:
         return {
@@ -42,7 +41,15 @@ class PgTarget:
             "PASSWORD": self.password,
             "HOST": self.host,
             "PORT": str(self.port),
+            "OPTIONS": dict(self.options),
         }
+
+    def connect_kwargs(self, dbname: str | None = None) -> dict:
+        """Keyword arguments for psycopg.connect()."""
+        kwargs = dict(host=self.host, port=self.port, user=self.user, dbname=dbname or self.name, **dict(self.options))
+        if self.password:
+            kwargs["password"] = self.password
+        return kwargs
 
 
 def parse_pg_url(url: str) -> PgTarget:
@@ -53,7 +60,8 @@ def parse_pg_url(url: str) -> PgTarget:
     host = unquote(query.get("host", "")) or parts.hostname or "127.0.0.1"
     port = int(query.get("port") or parts.port or 5432)
     name = unquote(parts.path.lstrip("/")) or DEFAULT_DB_NAME
-    return PgTarget(host, port, name, unquote(parts.username or ""), unquote(parts.password or ""))
+    options = tuple((k, unquote(v)) for k, v in query.items() if k not in ("host", "port"))
+    return PgTarget(host, port, name, unquote(parts.username or ""), unquote(parts.password or ""), options)
 
 
 def embedded_pg_dir(data_dir) -> str:
@@ -68,11 +76,13 @@ def admin_target(data_dir) -> PgTarget:
     return PgTarget(embedded_pg_dir(data_dir), 5432, "postgres", "postgres", "")
 
 
-def role_targets(data_dir, secrets: dict[str, str], test: bool = False) -> tuple[PgTarget, PgTarget]:
-    """(owner, app) connection targets."""
+def role_targets(data_dir, secrets: dict[str, str], test: bool = False) -> tuple[PgTarget | None, PgTarget]:
+    """(owner, app) connection targets. Owner is None when only DATABASE_APP_URL is given: web,
+    workers and beat then run without the owner's password; only `migrate` needs it."""
     app_url, owner_url = os.environ.get("DATABASE_APP_URL"), os.environ.get("DATABASE_OWNER_URL")
-    if app_url and owner_url:
-        app, owner = parse_pg_url(app_url), parse_pg_url(owner_url)
+    if app_url:
+        app = parse_pg_url(app_url)
+        owner = parse_pg_url(owner_url) if owner_url else None
     else:
         admin = admin_target(data_dir)
         name = admin.name if os.environ.get("DATABASE_URL") and admin.name != "postgres" else DEFAULT_DB_NAME
@@ -80,8 +90,8 @@ def role_targets(data_dir, secrets: dict[str, str], test: bool = False) -> tuple
         owner = PgTarget(admin.host, admin.port, name, OWNER_ROLE, secrets["DB_OWNER_PASSWORD"])
         app = PgTarget(admin.host, admin.port, name, APP_ROLE, secrets["DB_APP_PASSWORD"])
     if test:
-        owner = PgTarget(owner.host, owner.port, owner.name + "_test", owner.user, owner.password)
-        app = PgTarget(app.host, app.port, app.name + "_test", app.user, app.password)
+        owner = owner.renamed(owner.name + "_test") if owner else None
+        app = app.renamed(app.name + "_test")
     return owner, app
 
 

@@ -38,14 +38,30 @@ def activate_tenant(tenant_id: uuid.UUID | str) -> contextvars.Token:
 
 
 def deactivate_tenant(token: contextvars.Token | None = None) -> None:
-    """Forget the tenant: in the open transaction (if any) and in the ContextVar."""
-    if connection.in_atomic_block and not connection.needs_rollback:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, '', true)", [SETTING])
+    """Forget the tenant: in the ContextVar and in the open transaction (if any).
+
+    With the token of a nested `activate_tenant`, the outer tenant comes back in both places
+    (a nested `tenant_context` for another tenant must not leave the outer code tenant-less in
+    PostgreSQL while the ContextVar still names the outer tenant)."""
     if token is not None:
         _current_tenant.reset(token)
     else:
         _current_tenant.set(None)
+    if _transaction_usable():
+        restored = _current_tenant.get()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [SETTING, str(restored) if restored else ""])
+
+
+def _transaction_usable() -> bool:
+    """In a transaction that can still run statements. After a failed statement (e.g. an RLS
+    violation from raw SQL) PostgreSQL refuses everything until rollback — which discards the
+    transaction-local setting anyway — and a set_config() would mask the original error."""
+    if not connection.in_atomic_block or connection.needs_rollback or connection.connection is None:
+        return False
+    from psycopg.pq import TransactionStatus
+
+    return connection.connection.info.transaction_status != TransactionStatus.INERROR
 
 
 @contextlib.contextmanager

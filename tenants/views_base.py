@@ -23,6 +23,17 @@ from tenants.roles import Action
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+def render_in_transaction(response):
+    """Render a lazy TemplateResponse now, inside the view's transaction.
+
+    A TemplateResponse renders after the view returns, i.e. after ATOMIC_REQUESTS committed and
+    the transaction-local tenant (or platform-audit) setting vanished: lazy querysets in the
+    template would then read zero rows under RLS."""
+    if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+        response.render()
+    return response
+
+
 def permission_flags(access: TenantAccess | None) -> dict[str, bool]:
     """{"manage_structure": True, …} for templates: which controls to show (cosmetic only)."""
     return {action.value: bool(access and access.allows(action)) for action in Action}
@@ -49,7 +60,7 @@ class SuperAdminRequiredMixin(LoginRequiredMixin, ShellMixin):
             return self.handle_no_permission()
         if not request.user.is_super_admin:
             raise Http404("No such page.")
-        return super().dispatch(request, *args, **kwargs)
+        return render_in_transaction(super().dispatch(request, *args, **kwargs))
 
 
 class TenantViewMixin(LoginRequiredMixin, ShellMixin):
@@ -75,7 +86,7 @@ class TenantViewMixin(LoginRequiredMixin, ShellMixin):
         request.tenant_access = self.access
         if (self.edit_page or request.method not in SAFE_METHODS) and not self.access.allows(self.required_action):
             raise PermissionDenied(f"Your role ({self.access.role}) may not {self.required_action.replace('_', ' ')}.")
-        return super().dispatch(request, *args, **kwargs)
+        return render_in_transaction(super().dispatch(request, *args, **kwargs))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -32,3 +32,15 @@ def world(db):
     add_member(users.dave, acme, "viewer", sites=[north])
     add_member(users.erin, globex, "admin")
     return SimpleNamespace(acme=acme, globex=globex, north=north, south=south, east=east, users=users)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The isolation matrix's coverage, for the record: "N routes × M roles"."""
+    import sys
+
+    registry = sys.modules.get("tests.isolation_registry")
+    if registry is not None and registry.STATS.routes:
+        stats = registry.STATS
+        terminalreporter.write_line(
+            f"isolation matrix: {len(stats.routes)} routes × {len(stats.roles)} roles ({stats.requests} requests)"
+        )

@@ -45,3 +45,58 @@ def api_client(user: User | None = None) -> APIClient:
     if user is not None:
         client.force_authenticate(user)
     return client
+
+
+# --- Tokens and 2FA (auth engineer) ------------------------------------------------------------
+
+
+def make_token(user: User, name: str = "test", *, days: int = 30) -> str:
+    """A live API token for `user`; returns the raw key."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import APIToken
+
+    _token, raw = APIToken.issue(user, name, timezone.now() + timedelta(days=days))
+    return raw
+
+
+def token_client(raw: str) -> APIClient:
+    """A client that authenticates like a real API consumer (no force_authenticate)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def totp_code(user: User, *, steps_ahead: int = 0) -> str:
+    """The code the user's authenticator app (confirmed or pending) shows now (+ steps)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    from tenants.models import EncryptedTOTPDevice
+
+    device = EncryptedTOTPDevice.objects.filter(user=user).order_by("-id").first()
+    totp = TOTP(device.secret(), device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps_ahead * device.step
+    return str(totp.token()).zfill(device.digits)
+
+
+def fresh_totp_code(user: User) -> str:
+    """A current code the server will accept: forgets the last accepted step first (replay
+    protection has its own test), and clears the throttle."""
+    from tenants.models import EncryptedTOTPDevice
+
+    EncryptedTOTPDevice.objects.filter(user=user).update(
+        last_t=-1, throttling_failure_count=0, throttling_failure_timestamp=None
+    )
+    return totp_code(user)
+
+
+def enrol_2fa(user: User) -> list[str]:
+    """Switch 2FA on for `user` through the real service; returns the backup codes."""
+    from tenants import twofactor
+
+    twofactor.start_enrolment(user)
+    return twofactor.confirm_enrolment(user, totp_code(user))

@@ -9,8 +9,9 @@ from tenants.tasks import tenant_probe, untenanted_probe
 
 @pytest.fixture
 def worker(transactional_db):
-    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING",
-                      queues=[app.conf.task_default_queue]):
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, loglevel="WARNING", queues=[app.conf.task_default_queue]
+    ):
         yield
 
 

@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_launcher(env_extra: dict, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_URL"))}
     env.update(env_extra)
-    return subprocess.run([sys.executable, "-m", "mikman.launcher", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "mikman.launcher", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_unreachable_database_url_says_what_to_fix():

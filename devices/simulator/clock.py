@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 
@@ -24,5 +25,10 @@ class SimClock:
         """How long to really wait for `sim_seconds` of simulated time."""
         return sim_seconds / self.speed if self.speed > 0 else sim_seconds
 
-    def sleep(self, sim_seconds: float) -> None:
-        time.sleep(max(0.0, self.real_seconds(sim_seconds)))
+    def sleep(self, sim_seconds: float, stop: threading.Event | None = None) -> bool:
+        """Sleep `sim_seconds` of simulated time; False if `stop` was set meanwhile."""
+        real = max(0.0, self.real_seconds(sim_seconds))
+        if stop is None:
+            time.sleep(real)
+            return True
+        return not stop.wait(real)

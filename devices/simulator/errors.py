@@ -39,7 +39,9 @@ def no_such_command() -> RouterOSError:
 
 
 def unknown_parameter(name: str = "") -> RouterOSError:
-    return RouterOSError("unknown parameter" + (f" {name}" if name else ""), "bad-arg")
+    err = RouterOSError("unknown parameter", "bad-arg")
+    err.parameter = name  # type: ignore[attr-defined]
+    return err
 
 
 def no_permission() -> RouterOSError:

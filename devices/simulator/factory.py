@@ -7,23 +7,31 @@ realistic, lived-in router.  Both are applied through the same code paths as use
 
 from __future__ import annotations
 
-import ipaddress
 import random
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .hardware import Hardware
 from .menus import FULL_POLICY, MENUS, POLICY_ALL6, POLICY_ALL7, READ_POLICY, WRITE_POLICY
 from .state import DeviceState
 
 SERVICES = (
-    ("telnet", "23"), ("ftp", "21"), ("www", "80"), ("ssh", "22"), ("www-ssl", "443"),
-    ("api", "8728"), ("winbox", "8291"), ("api-ssl", "8729"),
+    ("telnet", "23"),
+    ("ftp", "21"),
+    ("www", "80"),
+    ("ssh", "22"),
+    ("www-ssl", "443"),
+    ("api", "8728"),
+    ("winbox", "8291"),
+    ("api-ssl", "8729"),
 )
 
 
-@dataclass(frozen=True)
-class Op:
-    """One configuration change: add a row, or set a row picked by selector (field, value)."""
+class Op(NamedTuple):
+    """One configuration change: add a row, or set a row picked by selector (field, value).
+
+    `attrs` dicts may be shared between devices (constant parts of the seeded config):
+    treat them as read-only.
+    """
 
     path: str
     action: str  # "add" | "set"
@@ -31,14 +39,38 @@ class Op:
     selector: tuple[str, str] | None = None
 
 
+# Factory templates ("_fx") are immutable and shared by every device with the same values.
+_TEMPLATES: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, str]] = {}
+
+
 def _fixed(state: DeviceState, path: str, rows: list[dict[str, str]]) -> None:
     menu = MENUS[path]
     table = state.rows(path)
     for values in rows:
         row = {".id": state.new_id(menu), **values}
-        settable = {k: v for k, v in values.items() if k in menu.fmap and not menu.fmap[k].readonly}
-        row["_fx"] = settable
+        settable = tuple((k, v) for k, v in values.items() if k in menu.fmap and not menu.fmap[k].readonly)
+        template = _TEMPLATES.get((path, settable))
+        if template is None:
+            template = _TEMPLATES[(path, settable)] = dict(settable)
+        row["_fx"] = template
         table.append(row)
+
+
+BASE_FILTERS: tuple[dict[str, str], ...] = (
+    {
+        "chain": "input",
+        "action": "accept",
+        "connection-state": "established,related,untracked",
+        "comment": "accept established,related,untracked",
+    },
+    {"chain": "input", "action": "drop", "connection-state": "invalid", "comment": "drop invalid"},
+    {"chain": "input", "action": "accept", "protocol": "icmp", "comment": "accept ICMP"},
+    {"chain": "input", "action": "accept", "src-address-list": "mgmt", "comment": "management"},
+    {"chain": "input", "action": "drop", "in-interface-list": "!LAN", "comment": "drop all not coming from LAN"},
+    {"chain": "forward", "action": "accept", "connection-state": "established,related,untracked"},
+    {"chain": "forward", "action": "drop", "connection-state": "invalid"},
+    {"chain": "forward", "action": "drop", "src-address-list": "blocked", "log": "yes", "log-prefix": "blocked"},
+)
 
 
 def factory_state(hw: Hardware, major: int, admin_user: str, admin_password: str) -> DeviceState:
@@ -49,8 +81,9 @@ def factory_state(hw: Hardware, major: int, admin_user: str, admin_password: str
         state,
         "/interface/ethernet",
         [
-            {"name": n, "default-name": n, "mac-address": hw.mac(i), "orig-mac-address": hw.mac(i)}
+            {"name": n, "default-name": n, "mac-address": mac, "orig-mac-address": mac}
             for i, n in enumerate(board.ethernet)
+            for mac in (hw.mac(i),)
         ],
     )
     offset = len(board.ethernet)
@@ -89,8 +122,12 @@ def factory_state(hw: Hardware, major: int, admin_user: str, admin_password: str
         state,
         "/ip/service",
         [
-            {"name": name, "port": port, **({"disabled": "yes"} if name == "www-ssl" else {}),
-             **({"certificate": "none"} if name in ("www-ssl", "api-ssl") else {})}
+            {
+                "name": name,
+                "port": port,
+                **({"disabled": "yes"} if name == "www-ssl" else {}),
+                **({"certificate": "none"} if name in ("www-ssl", "api-ssl") else {}),
+            }
             for name, port in SERVICES
         ],
     )
@@ -105,19 +142,30 @@ def factory_state(hw: Hardware, major: int, admin_user: str, admin_password: str
         ],
     )
     users = state.rows("/user")
-    users.append({".id": state.new_id(MENUS["/user"]), "name": admin_user, "group": "full",
-                  "password": admin_password, "comment": "system default user"})
+    users.append(
+        {
+            ".id": state.new_id(MENUS["/user"]),
+            "name": admin_user,
+            "group": "full",
+            "password": admin_password,
+            "comment": "system default user",
+        }
+    )
     return state
 
 
+_SECRET_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_SECRET_TABLE = bytes(ord(_SECRET_ALPHABET[b % len(_SECRET_ALPHABET)]) for b in range(256))
+
+
 def _secret(rng: random.Random, n: int = 12) -> str:
-    return "".join(rng.choice("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(n))
+    return rng.randbytes(n).translate(_SECRET_TABLE).decode()
 
 
 def _mac(rng: random.Random) -> str:
-    octets = [rng.randrange(256) for _ in range(6)]
-    octets[0] &= 0xFE  # unicast
-    return ":".join(f"{o:02X}" for o in octets)
+    value = rng.getrandbits(48) & ~(1 << 40)  # unicast
+    text = f"{value:012X}"
+    return ":".join(text[i : i + 2] for i in range(0, 12, 2))
 
 
 def seeded_config(hw: Hardware, major: int, seed: int, monitor_user: str, monitor_password: str) -> list[Op]:
@@ -128,8 +176,7 @@ def seeded_config(hw: Hardware, major: int, seed: int, monitor_user: str, monito
     eth = list(board.ethernet)
     wan = eth[0]
     if rng.random() < 0.3:
-        ops.append(Op("/interface/ethernet", "set", {"name": f"{wan}-wan", "comment": "uplink"},
-                      ("default-name", wan)))
+        ops.append(Op("/interface/ethernet", "set", {"name": f"{wan}-wan", "comment": "uplink"}, ("default-name", wan)))
         wan = f"{wan}-wan"
     else:
         ops.append(Op("/interface/ethernet", "set", {"comment": "WAN"}, ("default-name", wan)))
@@ -143,9 +190,20 @@ def seeded_config(hw: Hardware, major: int, seed: int, monitor_user: str, monito
         ops.append(Op("/interface/ethernet", "set", {"mtu": "9000", "l2mtu": "9216"}, ("default-name", eth[-1])))
     uplink = wan
     if rng.random() < 0.2:
-        ops.append(Op("/interface/pppoe-client", "add", {
-            "name": "pppoe-out1", "interface": wan, "user": f"cust{hw.index}@isp.example",
-            "password": _secret(rng), "add-default-route": "yes", "use-peer-dns": "yes"}))
+        ops.append(
+            Op(
+                "/interface/pppoe-client",
+                "add",
+                {
+                    "name": "pppoe-out1",
+                    "interface": wan,
+                    "user": f"cust{hw.index}@isp.example",
+                    "password": _secret(rng),
+                    "add-default-route": "yes",
+                    "use-peer-dns": "yes",
+                },
+            )
+        )
         uplink = "pppoe-out1"
     ops.append(Op("/interface/list", "add", {"name": "WAN"}))
     ops.append(Op("/interface/list", "add", {"name": "LAN"}))
@@ -153,65 +211,132 @@ def seeded_config(hw: Hardware, major: int, seed: int, monitor_user: str, monito
     ops.append(Op("/interface/list/member", "add", {"list": "LAN", "interface": lan}))
     octet = rng.randint(1, 254)
     lan_net = f"192.168.{octet}"
-    ops.append(Op("/ip/address", "add", {"address": f"{lan_net}.1/24", "interface": lan, "network": f"{lan_net}.0",
-                                         "comment": "LAN gateway"}))
-    wan_net = ipaddress.ip_network(f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randrange(0, 256, 4)}/30")
-    wan_host, wan_gw = wan_net.network_address + 2, wan_net.network_address + 1
+    ops.append(
+        Op(
+            "/ip/address",
+            "add",
+            {"address": f"{lan_net}.1/24", "interface": lan, "network": f"{lan_net}.0", "comment": "LAN gateway"},
+        )
+    )
+    wan_prefix = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}"
+    wan_base = rng.randrange(0, 256, 4)
+    wan_net = f"{wan_prefix}.{wan_base}"
+    wan_host, wan_gw = f"{wan_prefix}.{wan_base + 2}", f"{wan_prefix}.{wan_base + 1}"
     if uplink == wan:
-        ops.append(Op("/ip/address", "add", {"address": f"{wan_host}/30", "interface": wan,
-                                             "network": str(wan_net.network_address)}))
+        ops.append(
+            Op(
+                "/ip/address",
+                "add",
+                {"address": f"{wan_host}/30", "interface": wan, "network": wan_net},
+            )
+        )
     if rng.random() < 0.3:
         vid = rng.choice((10, 20, 100, 200))
         ops.append(Op("/interface/vlan", "add", {"name": f"vlan{vid}", "vlan-id": str(vid), "interface": lan}))
-        ops.append(Op("/ip/address", "add", {"address": f"10.{vid}.{octet}.1/24", "interface": f"vlan{vid}",
-                                             "network": f"10.{vid}.{octet}.0"}))
+        ops.append(
+            Op(
+                "/ip/address",
+                "add",
+                {"address": f"10.{vid}.{octet}.1/24", "interface": f"vlan{vid}", "network": f"10.{vid}.{octet}.0"},
+            )
+        )
     ops.append(Op("/ip/pool", "add", {"name": "dhcp_pool0", "ranges": f"{lan_net}.10-{lan_net}.254"}))
     ops.append(Op("/ip/dhcp-server", "add", {"name": "dhcp1", "interface": lan, "address-pool": "dhcp_pool0"}))
-    ops.append(Op("/ip/dhcp-server/network", "add", {"address": f"{lan_net}.0/24", "gateway": f"{lan_net}.1",
-                                                     "dns-server": f"{lan_net}.1"}))
+    ops.append(
+        Op(
+            "/ip/dhcp-server/network",
+            "add",
+            {"address": f"{lan_net}.0/24", "gateway": f"{lan_net}.1", "dns-server": f"{lan_net}.1"},
+        )
+    )
     for k in range(rng.randint(0, 3)):
-        ops.append(Op("/ip/dhcp-server/lease", "add", {
-            "address": f"{lan_net}.{20 + k}", "mac-address": _mac(rng), "server": "dhcp1",
-            "comment": rng.choice(("printer", "NAS", "camera 1", "door \"east\"", "VoIP phone"))}))
+        ops.append(
+            Op(
+                "/ip/dhcp-server/lease",
+                "add",
+                {
+                    "address": f"{lan_net}.{20 + k}",
+                    "mac-address": _mac(rng),
+                    "server": "dhcp1",
+                    "comment": rng.choice(("printer", "NAS", "camera 1", 'door "east"', "VoIP phone")),
+                },
+            )
+        )
     for k in range(rng.randint(1, 6)):
-        ops.append(Op("/ip/dhcp-server/lease", "add", {
-            "address": f"{lan_net}.{100 + k}", "mac-address": _mac(rng), "server": "dhcp1",
-            "host-name": f"client-{k}", "status": "bound", "dynamic": "yes", "_dyn": "1"}))
+        ops.append(
+            Op(
+                "/ip/dhcp-server/lease",
+                "add",
+                {
+                    "address": f"{lan_net}.{100 + k}",
+                    "mac-address": _mac(rng),
+                    "server": "dhcp1",
+                    "host-name": f"client-{k}",
+                    "status": "bound",
+                    "dynamic": "yes",
+                    "_dyn": "1",
+                },
+            )
+        )
     ops.append(Op("/ip/dns", "set", {"servers": "1.1.1.1,9.9.9.9", "allow-remote-requests": "yes"}))
     ops.append(Op("/ip/firewall/address-list", "add", {"list": "mgmt", "address": "10.0.0.0/8"}))
-    ops.append(Op("/ip/firewall/address-list", "add", {"list": "mgmt", "address": "172.16.0.0/12",
-                                                       "comment": "NOC"}))
+    ops.append(Op("/ip/firewall/address-list", "add", {"list": "mgmt", "address": "172.16.0.0/12", "comment": "NOC"}))
     for k in range(rng.randint(0, 4)):
-        ops.append(Op("/ip/firewall/address-list", "add", {
-            "list": "blocked", "address": f"203.0.113.{rng.randint(1, 254)}", "comment": f"abuse #{k}"}))
-    filters = [
-        {"chain": "input", "action": "accept", "connection-state": "established,related,untracked",
-         "comment": "accept established,related,untracked"},
-        {"chain": "input", "action": "drop", "connection-state": "invalid", "comment": "drop invalid"},
-        {"chain": "input", "action": "accept", "protocol": "icmp", "comment": "accept ICMP"},
-        {"chain": "input", "action": "accept", "src-address-list": "mgmt", "comment": "management"},
-        {"chain": "input", "action": "drop", "in-interface-list": "!LAN", "comment": "drop all not coming from LAN"},
-        {"chain": "forward", "action": "accept", "connection-state": "established,related,untracked"},
-        {"chain": "forward", "action": "drop", "connection-state": "invalid"},
-        {"chain": "forward", "action": "drop", "src-address-list": "blocked", "log": "yes",
-         "log-prefix": "blocked"},
-    ]
+        ops.append(
+            Op(
+                "/ip/firewall/address-list",
+                "add",
+                {"list": "blocked", "address": f"203.0.113.{rng.randint(1, 254)}", "comment": f"abuse #{k}"},
+            )
+        )
+    filters = list(BASE_FILTERS)
     if rng.random() < 0.3:
-        filters.insert(4, {"chain": "input", "action": "accept", "protocol": "tcp", "dst-port": "22,8291",
-                           "disabled": "yes", "comment": "temporary access"})
+        filters.insert(
+            4,
+            {
+                "chain": "input",
+                "action": "accept",
+                "protocol": "tcp",
+                "dst-port": "22,8291",
+                "disabled": "yes",
+                "comment": "temporary access",
+            },
+        )
     for rule in filters:
         ops.append(Op("/ip/firewall/filter", "add", rule))
-    ops.append(Op("/ip/firewall/nat", "add", {"chain": "srcnat", "action": "masquerade",
-                                              "out-interface-list": "WAN", "comment": "masquerade"}))
+    ops.append(
+        Op(
+            "/ip/firewall/nat",
+            "add",
+            {"chain": "srcnat", "action": "masquerade", "out-interface-list": "WAN", "comment": "masquerade"},
+        )
+    )
     if rng.random() < 0.4:
-        ops.append(Op("/ip/firewall/nat", "add", {
-            "chain": "dstnat", "action": "dst-nat", "protocol": "tcp", "dst-port": "8080", "in-interface-list": "WAN",
-            "to-addresses": f"{lan_net}.20", "to-ports": "80"}))
+        ops.append(
+            Op(
+                "/ip/firewall/nat",
+                "add",
+                {
+                    "chain": "dstnat",
+                    "action": "dst-nat",
+                    "protocol": "tcp",
+                    "dst-port": "8080",
+                    "in-interface-list": "WAN",
+                    "to-addresses": f"{lan_net}.20",
+                    "to-ports": "80",
+                },
+            )
+        )
     if uplink == wan:
         ops.append(Op("/ip/route", "add", {"dst-address": "0.0.0.0/0", "gateway": str(wan_gw)}))
     if rng.random() < 0.3:
-        ops.append(Op("/ip/route", "add", {"dst-address": "10.250.0.0/16", "gateway": str(wan_gw),
-                                           "distance": "5", "comment": "to NOC"}))
+        ops.append(
+            Op(
+                "/ip/route",
+                "add",
+                {"dst-address": "10.250.0.0/16", "gateway": str(wan_gw), "distance": "5", "comment": "to NOC"},
+            )
+        )
     for name in ("telnet", "ftp", "www"):
         ops.append(Op("/ip/service", "set", {"disabled": "yes"}, ("name", name)))
     if major == 7:
@@ -219,49 +344,135 @@ def seeded_config(hw: Hardware, major: int, seed: int, monitor_user: str, monito
     ops.append(Op("/ip/service", "set", {"certificate": "sim-api"}, ("name", "api-ssl")))
     if rng.random() < 0.4:
         for k in range(rng.randint(1, 4)):
-            ops.append(Op("/ppp/secret", "add", {
-                "name": f"pppoe-user{k + 1}", "password": _secret(rng), "service": "pppoe",
-                "local-address": "10.200.0.1", "remote-address": f"10.200.{octet}.{k + 2}"}))
+            ops.append(
+                Op(
+                    "/ppp/secret",
+                    "add",
+                    {
+                        "name": f"pppoe-user{k + 1}",
+                        "password": _secret(rng),
+                        "service": "pppoe",
+                        "local-address": "10.200.0.1",
+                        "remote-address": f"10.200.{octet}.{k + 2}",
+                    },
+                )
+            )
     if rng.random() < 0.3:
         for k in range(rng.randint(1, 4)):
-            ops.append(Op("/ip/hotspot/user", "add", {"name": f"guest{k + 1}", "password": _secret(rng, 8),
-                                                      "limit-uptime": "1d"}))
+            ops.append(
+                Op(
+                    "/ip/hotspot/user",
+                    "add",
+                    {"name": f"guest{k + 1}", "password": _secret(rng, 8), "limit-uptime": "1d"},
+                )
+            )
     if rng.random() < 0.5:
-        ops.append(Op("/radius", "add", {"service": "ppp,hotspot,login", "address": "10.255.0.10",
-                                         "secret": _secret(rng, 16), "timeout": "1s"}))
+        ops.append(
+            Op(
+                "/radius",
+                "add",
+                {"service": "ppp,hotspot,login", "address": "10.255.0.10", "secret": _secret(rng, 16), "timeout": "1s"},
+            )
+        )
         ops.append(Op("/radius/incoming", "set", {"accept": "yes"}))
     city = hw.identity.split("-", 1)[0]
-    ops.append(Op("/snmp", "set", {"enabled": "yes", "contact": "noc@example.net",
-                                   "location": f"{city} rack {rng.randint(1, 40)}"}))
-    ops.append(Op("/system/clock", "set", {"time-zone-name": rng.choice(("Europe/Amsterdam", "Europe/Berlin",
-                                                                         "UTC", "Europe/Lisbon"))}))
+    ops.append(
+        Op(
+            "/snmp",
+            "set",
+            {"enabled": "yes", "contact": "noc@example.net", "location": f"{city} rack {rng.randint(1, 40)}"},
+        )
+    )
+    ops.append(
+        Op(
+            "/system/clock",
+            "set",
+            {"time-zone-name": rng.choice(("Europe/Amsterdam", "Europe/Berlin", "UTC", "Europe/Lisbon"))},
+        )
+    )
     ops.append(Op("/system/ntp/client", "set", {"enabled": "yes", "servers": "pool.ntp.org"}))
     ssid = f"{city.upper()}-{rng.randint(100, 999)}"
     if board.wireless == "wireless" or (board.wireless == "wifi" and major == 6):
-        ops.append(Op("/interface/wireless/security-profiles", "add", {
-            "name": "wpa", "mode": "dynamic-keys", "authentication-types": "wpa2-psk",
-            "wpa2-pre-shared-key": _secret(rng, 16), "unicast-ciphers": "aes-ccm", "group-ciphers": "aes-ccm"}))
+        ops.append(
+            Op(
+                "/interface/wireless/security-profiles",
+                "add",
+                {
+                    "name": "wpa",
+                    "mode": "dynamic-keys",
+                    "authentication-types": "wpa2-psk",
+                    "wpa2-pre-shared-key": _secret(rng, 16),
+                    "unicast-ciphers": "aes-ccm",
+                    "group-ciphers": "aes-ccm",
+                },
+            )
+        )
         for r in range(board.radios):
-            ops.append(Op("/interface/wireless", "set", {"mode": "ap-bridge", "ssid": ssid, "security-profile": "wpa",
-                                                         "disabled": "no", "country": "netherlands"},
-                          ("default-name", f"wlan{r + 1}")))
+            ops.append(
+                Op(
+                    "/interface/wireless",
+                    "set",
+                    {
+                        "mode": "ap-bridge",
+                        "ssid": ssid,
+                        "security-profile": "wpa",
+                        "disabled": "no",
+                        "country": "netherlands",
+                    },
+                    ("default-name", f"wlan{r + 1}"),
+                )
+            )
     elif board.wireless == "wifi":
         for r in range(board.radios):
-            ops.append(Op("/interface/wifi", "set", {
-                "configuration.ssid": ssid, "configuration.country": "Netherlands",
-                "security.authentication-types": "wpa2-psk,wpa3-psk", "security.passphrase": _secret(rng, 16),
-                "disabled": "no"}, ("default-name", f"wifi{r + 1}")))
+            ops.append(
+                Op(
+                    "/interface/wifi",
+                    "set",
+                    {
+                        "configuration.ssid": ssid,
+                        "configuration.country": "Netherlands",
+                        "security.authentication-types": "wpa2-psk,wpa3-psk",
+                        "security.passphrase": _secret(rng, 16),
+                        "disabled": "no",
+                    },
+                    ("default-name", f"wifi{r + 1}"),
+                )
+            )
     policy = POLICY_ALL7 if major == 7 else POLICY_ALL6
     if rng.random() < 0.5:
-        ops.append(Op("/system/script", "add", {
-            "name": "cleanup", "policy": policy,
-            "source": ":log info \"cleanup start\"\n/ip firewall address-list remove [find list=blocked]\n"}))
-        ops.append(Op("/system/scheduler", "add", {
-            "name": "nightly-cleanup", "interval": "1d", "start-time": "03:15:00", "on-event": "cleanup",
-            "policy": policy}))
+        ops.append(
+            Op(
+                "/system/script",
+                "add",
+                {
+                    "name": "cleanup",
+                    "policy": policy,
+                    "source": ':log info "cleanup start"\n/ip firewall address-list remove [find list=blocked]\n',
+                },
+            )
+        )
+        ops.append(
+            Op(
+                "/system/scheduler",
+                "add",
+                {
+                    "name": "nightly-cleanup",
+                    "interval": "1d",
+                    "start-time": "03:15:00",
+                    "on-event": "cleanup",
+                    "policy": policy,
+                },
+            )
+        )
     if rng.random() < 0.3:
-        ops.append(Op("/user/group", "add", {"name": "noc", "policy": "read,api,ssh,test,winbox,web",
-                                             "comment": "NOC staff"}))
-    ops.append(Op("/user", "add", {"name": monitor_user, "group": "read", "password": monitor_password,
-                                   "comment": "monitoring"}))
+        ops.append(
+            Op("/user/group", "add", {"name": "noc", "policy": "read,api,ssh,test,winbox,web", "comment": "NOC staff"})
+        )
+    ops.append(
+        Op(
+            "/user",
+            "add",
+            {"name": monitor_user, "group": "read", "password": monitor_password, "comment": "monitoring"},
+        )
+    )
     return ops

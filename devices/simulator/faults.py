@@ -97,7 +97,7 @@ class Fault:
 
 
 def parse_fault(text: str) -> Fault | None:
-    """"slow:300ms" -> Fault("slow", latency_s=0.3); "none"/"" -> None."""
+    """ "slow:300ms" -> Fault("slow", latency_s=0.3); "none"/"" -> None."""
     text = text.strip()
     if text in ("", "none", "ok"):
         return None

@@ -15,6 +15,7 @@ CITIES = ("ams", "ber", "par", "lis", "mad", "rom", "vie", "waw", "prg", "bud", 
 ROLES = ("gw", "core", "edge", "ap", "sw", "cpe")
 MAC_OUIS = (0x48A98A, 0xDC2C6E, 0x64D154, 0x18FD74, 0xCC2DE0, 0x2CC81B)
 ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+_ALNUM_TABLE = bytes(ord(ALNUM[b % len(ALNUM)]) for b in range(256))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,8 @@ class Hardware:
         return int(self.version.split(".", 1)[0])
 
     def mac(self, offset: int) -> str:
-        value = self.mac_base + offset
-        return ":".join(f"{(value >> s) & 0xFF:02X}" for s in range(40, -8, -8))
+        t = f"{self.mac_base + offset:012X}"
+        return f"{t[0:2]}:{t[2:4]}:{t[4:6]}:{t[6:8]}:{t[8:10]}:{t[10:12]}"
 
     def hash01(self, key: str) -> float:
         """A stable number in [0, 1) for this device and key."""
@@ -53,8 +54,9 @@ def derive_hardware(seed: int, index: int, board_name: str | None = None, versio
         version = rng.choice(V6_VERSIONS if major6 else V7_VERSIONS)
     else:
         rng.random()
-    serial = "HE" + "".join(rng.choice("0123456789ABCDEF") for _ in range(10))
-    software_id = "".join(rng.choice(ALNUM) for _ in range(4)) + "-" + "".join(rng.choice(ALNUM) for _ in range(4))
+    serial = f"HE{rng.getrandbits(40):010X}"
+    sid = rng.randbytes(8).translate(_ALNUM_TABLE).decode()
+    software_id = f"{sid[:4]}-{sid[4:]}"
     identity = f"{rng.choice(CITIES)}-{rng.choice(ROLES)}-{index + 1:05d}"
     oui = rng.choice(MAC_OUIS)
     mac_base = (oui << 24) | ((index * 64) & 0xFFFFFF)

@@ -23,7 +23,7 @@ class Latency:
 
     @classmethod
     def parse(cls, text: str | float | None) -> Latency | None:
-        """"50ms" (fixed), "lognormal:80ms" or "lognormal:80ms:0.6" (median, sigma)."""
+        """ "50ms" (fixed), "lognormal:80ms" or "lognormal:80ms:0.6" (median, sigma)."""
         if text is None or text == "" or text == 0:
             return None
         if isinstance(text, (int, float)):

@@ -37,8 +37,6 @@ CATEGORY_STATUS = {
     "no-perm": 400,
     "failure": 400,
 }
-# Commands the REST wrapper turns into device verbs rather than `execute`.
-GENERIC_VERBS = frozenset({"print", "add", "set", "remove"})
 
 
 @dataclass
@@ -219,18 +217,18 @@ class RestResource:
     def _post(self, segments: list[str]) -> RestReply:
         if segments == ["execute"]:
             return self._execute_script()
-        path = "/" + "/".join(segments[:-1])
-        command = segments[-1]
+        try:
+            path, command = self.device.resolve_command("/" + "/".join(segments))
+        except RouterOSError as error:
+            if error.category != "bad-path":
+                raise
+            raise RestFailure(404, f"no such command or directory ({segments[-1]})") from None
         body = self._json() if self.raw_body.strip() else {}
         if not isinstance(body, dict):
             raise RestFailure(400, "JSON object expected")
-        if command == "print" and self._menu(path) is not None:
+        if command == "print":
             return RestReply(200, self._print_command(path, body))
-        attributes = {k: v for k, v in body.items() if not k.startswith(".") or k == ".id"}
-        if command in GENERIC_VERBS and self._menu(path) is not None:
-            return self._generic_command(path, command, _attributes(attributes))
-        if not self._is_command(path, command):
-            raise RestFailure(404, f"no such command or directory ({command})")
+        attributes = {key: value for key, value in body.items() if not key.startswith(".") or key == ".id"}
         rows = self.device.execute(path, command, _attributes(attributes), user=self.user)
         return RestReply(200, self._command_result(rows))
 
@@ -277,26 +275,6 @@ class RestResource:
         if proplist is not None:
             row = {name: value for name, value in row.items() if name in proplist}
         return row
-
-    def _generic_command(self, path: str, command: str, attributes: dict[str, str]) -> RestReply:
-        if command == "add":
-            return RestReply(200, {"ret": str(self.device.add(path, attributes, user=self.user))})
-        item = attributes.pop(".id", None) or attributes.pop("numbers", None)
-        if command == "set":
-            row_id = self._resolve_id(path, item) if item else None
-            self.device.set(path, row_id, attributes, user=self.user)
-        else:  # remove
-            if not item:
-                raise RestFailure(400, "missing .id")
-            for one in item.split(","):
-                self.device.remove(path, self._resolve_id(path, one), user=self.user)
-        return RestReply(200, [])
-
-    def _is_command(self, path: str, command: str) -> bool:
-        menu = self._menu(path)
-        if menu is not None and (command in menu.commands or command in menus.GENERIC_COMMANDS):
-            return True
-        return command in menus.COMMAND_PATHS.get(path or "/", ())
 
     @staticmethod
     def _command_result(rows: Any) -> Any:

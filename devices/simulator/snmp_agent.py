@@ -1,26 +1,29 @@
-"""SNMP agent (v2c and v3 authPriv) for the whole simulated fleet on one UDP socket.
+"""SNMP agent (v1/v2c and v3) for the whole simulated fleet, on shared UDP sockets.
 
 pysnmp's engine does the protocol work (BER, community check, USM authentication and
-privacy); two pieces are ours:
+privacy); three pieces are ours:
 
 * `FleetUdpTransport` reads datagrams with `recvmsg` and IP_PKTINFO, so each request carries
   the address it was sent to (the simulated device), and answers *from* that address via
   `sendmsg` with an IP_PKTINFO ancillary message.
-* `FleetMibInstrumentation` stands where pysnmp's MIB controller would: it finds the device
-  by that destination address and answers GET/GETNEXT (and so GETBULK) from a MIB built on
-  demand from `device.snmp_view()` (see `snmp_mib`).
+* `FleetSnmpAgent._admit` applies what RouterOS would before answering: SNMP enabled and
+  reachable, the community (v1/v2c) or v3 user taken from the device's own
+  `/snmp/community` table (RouterOS names v3 users after communities), faults.  Because every
+  device shares one engine, the engine learns those communities and users on first use.
+* `FleetMibInstrumentation` stands where pysnmp's MIB controller would: it answers
+  GET/GETNEXT (and so GETBULK) from a MIB built on demand from `device.snmp_view()`.
 
-Every device shares one engine, so one snmpEngineID (a real fleet would have one per
-router); SNMP clients key engine discovery by target address, so this does not matter to them.
+One engine means one snmpEngineID for the fleet (a real fleet has one per router); SNMP
+clients key engine discovery by target address, so they do not notice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import struct
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -35,119 +38,157 @@ from devices.simulator.snmp_mib import DeviceMib, build_device_mib
 
 log = logging.getLogger(__name__)
 
-IP_PKTINFO = getattr(
-    socket, "IP_PKTINFO", 8
-)  # Linux value; Python < 3.13 lacks the name
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux value; Python < 3.13 lacks the name
 IN_PKTINFO = struct.Struct("@i4s4s")  # ipi_ifindex, ipi_spec_dst, ipi_addr
 ANCILLARY_SPACE = socket.CMSG_SPACE(IN_PKTINFO.size)
 MAX_DATAGRAM = 65535
 DATAGRAMS_PER_WAKEUP = 64
 
-BLACK_HOLE_FAULTS = frozenset({"blackhole", "black_hole", "black-hole", "offline"})
-GARBAGE_FAULTS = frozenset({"garbage", "truncated"})
+SockName = tuple[str, int]
 
-DEFAULT_COMMUNITY = "public"
-DEFAULT_V3_USER = {
-    "user": "snmpv3",
-    "auth_protocol": "SHA",
-    "auth_key": "authpass123",
-    "priv_protocol": "AES",
-    "priv_key": "privpass123",
-}
-
+# RouterOS /snmp/community protocol names → pysnmp USM services.
 AUTH_PROTOCOLS = {
     "MD5": config.USM_AUTH_HMAC96_MD5,
-    "SHA": config.USM_AUTH_HMAC96_SHA,
     "SHA1": config.USM_AUTH_HMAC96_SHA,
+    "SHA": config.USM_AUTH_HMAC96_SHA,
+    "SHA224": config.USM_AUTH_HMAC128_SHA224,
     "SHA256": config.USM_AUTH_HMAC192_SHA256,
+    "SHA384": config.USM_AUTH_HMAC256_SHA384,
+    "SHA512": config.USM_AUTH_HMAC384_SHA512,
 }
 PRIV_PROTOCOLS = {
     "DES": config.USM_PRIV_CBC56_DES,
     "AES": config.USM_PRIV_CFB128_AES,
     "AES128": config.USM_PRIV_CFB128_AES,
+    "AES192": config.USM_PRIV_CFB192_AES,
+    "AES256": config.USM_PRIV_CFB256_AES,
 }
 
 
+# --- a peek at the message header, to pick the community / v3 user before pysnmp runs ----
+
+
+def _tlv(data: bytes, position: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the BER element at `position`."""
+    tag = data[position]
+    length = data[position + 1]
+    start = position + 2
+    if length & 0x80:
+        size = length & 0x7F
+        length = int.from_bytes(data[start : start + size], "big")
+        start += size
+    end = start + length
+    if end > len(data):
+        raise ValueError("truncated BER element")
+    return tag, start, end
+
+
+def message_principal(datagram: bytes) -> tuple[int, str] | None:
+    """(SNMP version number, community or v3 user name) of a request, or None if malformed.
+
+    version 0 = v1, 1 = v2c, 3 = v3; a v3 discovery request has an empty user name.
+    """
+    try:
+        _, position, _ = _tlv(datagram, 0)
+        _, start, end = _tlv(datagram, position)
+        version = int.from_bytes(datagram[start:end], "big")
+        if version in (0, 1):
+            _, start, end = _tlv(datagram, end)
+            return version, datagram[start:end].decode("utf-8", "replace")
+        if version != 3:
+            return None
+        _, _, global_end = _tlv(datagram, end)  # msgGlobalData
+        _, parameters, _ = _tlv(datagram, global_end)  # msgSecurityParameters (OCTET STRING)
+        _, position, _ = _tlv(datagram, parameters)  # UsmSecurityParameters SEQUENCE
+        for _field in range(3):  # engine id, boots, time
+            _, _, position = _tlv(datagram, position)
+        _, start, end = _tlv(datagram, position)
+        return 3, datagram[start:end].decode("utf-8", "replace")
+    except (IndexError, ValueError):
+        return None
+
+
+def _destination_address(ancillary: list[tuple[int, int, bytes]]) -> str | None:
+    for level, kind, data in ancillary:
+        if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(data) >= IN_PKTINFO.size:
+            _ifindex, _spec_dst, header_destination = IN_PKTINFO.unpack_from(data)
+            return socket.inet_ntoa(header_destination)
+    return None
+
+
 class FleetUdpTransport(udp.UdpAsyncioTransport):
-    """pysnmp UDP transport on a shared socket that knows which device each datagram was for."""
+    """pysnmp UDP transport over the fleet's sockets that knows each datagram's device.
+
+    The local (destination) address and port of a request ride along in pysnmp's transport
+    address (`get_local_address()`), so the reply goes out from the same address and socket.
+    """
 
     def __init__(
         self,
-        sock: socket.socket,
         loop: asyncio.AbstractEventLoop,
-        admit: Callable[[str, tuple[str, int], Callable[[], None]], None],
+        admit: Callable[[SockName, bytes, Callable[[], None]], None],
     ) -> None:
         super().__init__(loop=loop)
-        self._sock = sock
         self._admit = admit
-        self._listening = False
+        self._sockets: dict[int, socket.socket] = {}
+        self._mangle: Callable[[SockName, bytes], bytes | None] = lambda local, data: data
 
-    def open_server_mode(
-        self, iface: Any = None, sock: Any = None
-    ) -> FleetUdpTransport:
-        self._sock.setblocking(False)
-        self._sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
-        self.loop.add_reader(self._sock.fileno(), self._read_datagrams)
-        self._listening = True
-        return self
+    def add_socket(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+        self._sockets[sock.getsockname()[1]] = sock
+        self.loop.add_reader(sock.fileno(), self._read_datagrams, sock)
+
+    def remove_socket(self, sock: socket.socket) -> None:
+        if self._sockets.pop(sock.getsockname()[1], None) is not None:
+            self.loop.remove_reader(sock.fileno())
+
+    def set_reply_filter(self, mangle: Callable[[SockName, bytes], bytes | None]) -> None:
+        """`mangle(local, reply)` may alter a reply or return None to drop it (faults)."""
+        self._mangle = mangle
+
+    def open_server_mode(self, iface: Any = None, sock: Any = None) -> FleetUdpTransport:
+        return self  # sockets come from the fleet, through add_socket()
 
     def close_transport(self) -> None:
-        if self._listening:
-            self.loop.remove_reader(self._sock.fileno())
-            self._listening = False
-        # The fleet owns the socket; pysnmp's own bookkeeping only.
+        for sock in list(self._sockets.values()):
+            self.remove_socket(sock)
         self._callback_function = None
 
-    def _read_datagrams(self) -> None:
+    def _read_datagrams(self, sock: socket.socket) -> None:
+        port = sock.getsockname()[1]
         for _ in range(DATAGRAMS_PER_WAKEUP):
             try:
-                data, ancillary, _flags, peer = self._sock.recvmsg(
-                    MAX_DATAGRAM, ANCILLARY_SPACE
-                )
+                data, ancillary, _flags, peer = sock.recvmsg(MAX_DATAGRAM, ANCILLARY_SPACE)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
-                log.exception("SNMP socket read failed")
+                log.warning("SNMP socket read failed", exc_info=True)
                 return
-            local = _destination_address(ancillary)
-            if local is None:
-                local = self._sock.getsockname()[0]
+            local = (_destination_address(ancillary) or sock.getsockname()[0], port)
             address = udp.UdpTransportAddress(peer).set_local_address(local)
-            self._admit(local, peer, lambda a=address, d=data: self._deliver(a, d))
+            self._admit(local, data, lambda a=address, d=data: self._deliver(a, d))
 
     def _deliver(self, address: udp.UdpTransportAddress, data: bytes) -> None:
         if self._callback_function is not None:
             self._callback_function(self, address, data)
 
     def send_message(self, outgoingMessage: bytes, transportAddress: Any) -> None:
-        local = getattr(transportAddress, "get_local_address", lambda: None)()
-        peer = (transportAddress[0], transportAddress[1])
-        self.send_from(outgoingMessage, local, peer)
+        local = transportAddress.get_local_address()
+        reply = self._mangle(local, outgoingMessage)
+        if reply is not None:
+            self.send_from(reply, local, (transportAddress[0], transportAddress[1]))
 
-    def send_from(
-        self, payload: bytes, local: str | None, peer: tuple[str, int]
-    ) -> None:
-        """Send `payload` to `peer` with `local` as its source address (the device's)."""
-        ancillary = []
-        if local:
-            spec = IN_PKTINFO.pack(0, socket.inet_aton(local), bytes(4))
-            ancillary.append((socket.IPPROTO_IP, IP_PKTINFO, spec))
+    def send_from(self, payload: bytes, local: SockName, peer: tuple[str, int]) -> None:
+        """Send `payload` to `peer` from `local` (the device's address and port)."""
+        sock = self._sockets.get(local[1])
+        if sock is None:
+            return
+        spec = IN_PKTINFO.pack(0, socket.inet_aton(local[0]), bytes(4))
         try:
-            self._sock.sendmsg([payload], ancillary, 0, peer)
+            sock.sendmsg([payload], [(socket.IPPROTO_IP, IP_PKTINFO, spec)], 0, peer)
         except OSError:
             log.warning("SNMP reply to %s from %s failed", peer, local, exc_info=True)
-
-
-def _destination_address(ancillary: list[tuple[int, int, bytes]]) -> str | None:
-    for level, kind, data in ancillary:
-        if (
-            level == socket.IPPROTO_IP
-            and kind == IP_PKTINFO
-            and len(data) >= IN_PKTINFO.size
-        ):
-            _ifindex, _spec_dst, header_dst = IN_PKTINFO.unpack_from(data)
-            return socket.inet_ntoa(header_dst)
-    return None
 
 
 class FleetMibInstrumentation:
@@ -163,15 +204,12 @@ class FleetMibInstrumentation:
         self._cached_mib: DeviceMib | None = None
 
     def _request_mib(self, snmp_engine: engine.SnmpEngine) -> tuple[DeviceMib, bool]:
-        request = snmp_engine.observer.get_execution_context(
-            "rfc3412.receiveMessage:request"
-        )
+        request = snmp_engine.observer.get_execution_context("rfc3412.receiveMessage:request")
         pdu = request["pdu"]
         is_v1 = request["securityModel"] == 1
         if pdu is self._cached_pdu and self._cached_mib is not None:
             return self._cached_mib, is_v1
-        local = request["transportAddress"].get_local_address()
-        device = self._fleet.device_for_address(local)
+        device = self._fleet.device_for_sockname(request["transportAddress"].get_local_address())
         if device is None:
             raise smi_error.GenError()
         mib = build_device_mib(device.snmp_view())
@@ -192,9 +230,7 @@ class FleetMibInstrumentation:
                 answers.append((rfc1902.ObjectName(oid), rfc1905.noSuchObject))
         return answers
 
-    def read_next_variables(
-        self, *var_binds: Any, **context_: Any
-    ) -> list[tuple[Any, Any]]:
+    def read_next_variables(self, *var_binds: Any, **context_: Any) -> list[tuple[Any, Any]]:
         mib, is_v1 = self._request_mib(context_["snmpEngine"])
         answers = []
         for name, _value in var_binds:
@@ -207,36 +243,52 @@ class FleetMibInstrumentation:
                 answers.append((rfc1902.ObjectName(next_oid), value.to_pysnmp()))
         return answers
 
-    def write_variables(
-        self, *var_binds: Any, **context_: Any
-    ) -> list[tuple[Any, Any]]:
+    def write_variables(self, *var_binds: Any, **context_: Any) -> list[tuple[Any, Any]]:
         raise smi_error.NotWritableError(idx=0)
 
 
-class FleetSnmpAgent:
-    """The engine, its USM/community configuration and the responders, on one socket."""
+def readable_community(device: Any, name: str) -> dict[str, str] | None:
+    """The device's enabled, readable `/snmp/community` row called `name`, if any."""
+    for row in device.print("/snmp/community"):
+        if (
+            row.get("name") == name
+            and row.get("disabled", "false") in ("false", "no")
+            and row.get("read-access", "true") in ("true", "yes")
+        ):
+            return row
+    return None
 
-    def __init__(self, fleet: Any, sock: socket.socket) -> None:
+
+def usm_user(row: dict[str, str]) -> tuple[str, Any, str | None, Any, str | None] | None:
+    """pysnmp USM settings for a RouterOS v3 community (security authorized/private)."""
+    security = row.get("security", "none")
+    if security not in ("authorized", "private"):
+        return None
+    auth = AUTH_PROTOCOLS.get(row.get("authentication-protocol", "MD5").upper())
+    priv = PRIV_PROTOCOLS.get(row.get("encryption-protocol", "DES").upper())
+    auth_key = row.get("authentication-password") or None
+    priv_key = row.get("encryption-password") or None
+    if auth is None or auth_key is None:
+        return None
+    if security == "private" and priv is not None and priv_key is not None:
+        return row["name"], auth, auth_key, priv, priv_key
+    return row["name"], auth, auth_key, config.USM_PRIV_NONE, None
+
+
+class FleetSnmpAgent:
+    """The engine, its responders and the transport: one per fleet, however many sockets."""
+
+    def __init__(self, fleet: Any) -> None:
         self._fleet = fleet
         self._loop = asyncio.get_running_loop()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._sockets: set[socket.socket] = set()
+        self._communities: set[str] = set()
+        self._users: dict[str, tuple[Any, ...]] = {}
         self.engine = engine.SnmpEngine()
         self.engine.register_transport_dispatcher(AsyncioDispatcher(loop=self._loop))
-        self.transport = FleetUdpTransport(sock, self._loop, self._admit)
-        config.add_transport(
-            self.engine, udp.DOMAIN_NAME, self.transport.open_server_mode()
-        )
-        settings = snmp_settings(fleet)
-        config.add_v1_system(self.engine, "fleet-community", settings["community"])
-        for user in settings["v3_users"]:
-            config.add_v3_user(
-                self.engine,
-                user["user"],
-                AUTH_PROTOCOLS[str(user["auth_protocol"]).upper()],
-                user["auth_key"],
-                PRIV_PROTOCOLS[str(user["priv_protocol"]).upper()],
-                user["priv_key"],
-            )
+        self.transport = FleetUdpTransport(self._loop, self._admit)
+        self.transport.set_reply_filter(self._mangle_reply)
+        config.add_transport(self.engine, udp.DOMAIN_NAME, self.transport)
         snmp_context = context.SnmpContext(self.engine)
         snmp_context.unregister_context_name(b"")
         snmp_context.register_context_name(b"", FleetMibInstrumentation(fleet))
@@ -249,40 +301,63 @@ class FleetSnmpAgent:
             )
         ]
 
-    def _admit(
-        self, local: str, peer: tuple[str, int], deliver: Callable[[], None]
-    ) -> None:
-        """Apply reachability and faults before pysnmp sees the datagram."""
-        device = self._fleet.device_for_address(local)
-        if device is None or not device.is_reachable("snmp"):
-            return
-        fault = fault_name(device)
-        if fault is None:
-            deliver()
-        elif fault not in BLACK_HOLE_FAULTS:
-            task = self._loop.create_task(
-                self._answer_with_fault(device, fault, local, peer, deliver)
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+    def add_socket(self, sock: socket.socket) -> None:
+        self._sockets.add(sock)
+        self.transport.add_socket(sock)
 
-    async def _answer_with_fault(
-        self,
-        device: Any,
-        fault: str,
-        local: str,
-        peer: tuple[str, int],
-        deliver: Callable[[], None],
-    ) -> None:
-        await device.reply_delay()
-        if fault in GARBAGE_FAULTS:
-            self.transport.send_from(os.urandom(48), local, peer)
+    def remove_socket(self, sock: socket.socket) -> bool:
+        """Stop reading `sock`; True when no socket is left."""
+        self._sockets.discard(sock)
+        self.transport.remove_socket(sock)
+        return not self._sockets
+
+    def _admit(self, local: SockName, data: bytes, deliver: Callable[[], None]) -> None:
+        """Decide as the device would whether this request gets an answer, and when."""
+        device = self._fleet.device_for_sockname(local)
+        if device is None or not device.is_reachable("snmp") or device.is_blackholed():
+            return
+        principal = message_principal(data)
+        if principal is None or not self._authorise(device, *principal):
+            return  # RouterOS stays silent for unknown communities and users
+        delay = device.reply_delay_s()
+        if delay > 0:
+            self._loop.call_later(delay, deliver)
         else:
             deliver()
 
+    def _authorise(self, device: Any, version: int, name: str) -> bool:
+        if version == 3 and not name:
+            return True  # engine discovery: answered with a report, no data
+        row = readable_community(device, name)
+        if row is None:
+            return False
+        if version in (0, 1):
+            if row.get("security", "none") != "none":
+                return False
+            if name not in self._communities:
+                config.add_v1_system(self.engine, f"c{len(self._communities)}", name)
+                self._communities.add(name)
+            return True
+        user = usm_user(row)
+        if user is None:
+            return False
+        if self._users.get(name) != user:
+            if name in self._users:
+                config.delete_v3_user(self.engine, name)
+            config.add_v3_user(self.engine, *user)
+            self._users[name] = user
+        return True
+
+    def _mangle_reply(self, local: SockName, reply: bytes) -> bytes | None:
+        device = self._fleet.device_for_sockname(local)
+        if device is None or device.fault is None:
+            return reply
+        data, action = device.mangle_reply(reply)
+        return None if action == "reset" else data
+
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        for sock in list(self._sockets):
+            self.remove_socket(sock)
         for responder in self._responders:
             responder.close(self.engine)
         config.delete_transport(self.engine, udp.DOMAIN_NAME)
@@ -290,28 +365,22 @@ class FleetSnmpAgent:
             self.engine.close_dispatcher()
 
 
-def fault_name(device: Any) -> str | None:
-    fault = getattr(device, "fault", None)
-    if not fault:
-        return None
-    return str(
-        getattr(fault, "kind", None) or getattr(fault, "name", None) or fault
-    ).lower()
+_agents: weakref.WeakKeyDictionary[Any, FleetSnmpAgent] = weakref.WeakKeyDictionary()
 
 
-def snmp_settings(fleet: Any) -> dict[str, Any]:
-    """Community and v3 users from the fleet's configuration, with RouterOS-like defaults."""
-    configured = getattr(fleet, "snmp", None) or getattr(fleet, "config", None) or {}
-    if not isinstance(configured, dict):
-        configured = vars(configured)
-    snmp = configured.get("snmp", configured)
-    users = snmp.get("v3_users") or ([snmp["v3_user"]] if snmp.get("v3_user") else [])
-    return {
-        "community": snmp.get("community") or DEFAULT_COMMUNITY,
-        "v3_users": users or [DEFAULT_V3_USER],
-    }
+async def serve(fleet: Any, sock: socket.socket) -> Callable[[], Any]:
+    """Answer SNMP on `sock` for the fleet's devices; returns the (async) closer.
 
+    In the fleet's port mode `serve` runs once per device socket: they all share one agent.
+    """
+    agent = _agents.get(fleet)
+    if agent is None:
+        agent = _agents[fleet] = FleetSnmpAgent(fleet)
+    agent.add_socket(sock)
 
-async def serve(fleet: Any, sock: socket.socket) -> FleetSnmpAgent:
-    """Start answering SNMP for every device of `fleet` on `sock`; returns the closer."""
-    return FleetSnmpAgent(fleet, sock)
+    async def close() -> None:
+        if agent.remove_socket(sock) and _agents.get(fleet) is agent:
+            del _agents[fleet]
+            await agent.close()
+
+    return close

@@ -146,13 +146,9 @@ class DeviceMib:
         """Whether `oid` names an instance of an object this MIB implements (noSuchInstance)."""
         parent = oid[:-1]
         position = bisect.bisect_left(self._oids, parent)
-        return (
-            position < len(self._oids) and self._oids[position][: len(parent)] == parent
-        )
+        return position < len(self._oids) and self._oids[position][: len(parent)] == parent
 
-    def next_after(
-        self, oid: Oid, skip_counter64: bool = False
-    ) -> tuple[Oid, MibValue] | None:
+    def next_after(self, oid: Oid, skip_counter64: bool = False) -> tuple[Oid, MibValue] | None:
         position = bisect.bisect_right(self._oids, oid)
         while position < len(self._oids):
             value = self._values[position]
@@ -183,9 +179,7 @@ def _system_group(view: Mapping[str, Any]) -> Iterator[tuple[Oid, MibValue]]:
     yield SYSTEM + (7, 0), _int(78)
 
 
-def _interface_tables(
-    interfaces: list[Mapping[str, Any]], uptime: Any
-) -> Iterator[tuple[Oid, MibValue]]:
+def _interface_tables(interfaces: list[Mapping[str, Any]], uptime: Any) -> Iterator[tuple[Oid, MibValue]]:
     yield INTERFACES + (1, 0), _int(len(interfaces))
     for interface in interfaces:
         index = int(interface["index"])
@@ -243,15 +237,14 @@ def _interface_tables(
 def _host_resources(view: Mapping[str, Any]) -> Iterator[tuple[Oid, MibValue]]:
     yield HOST_RESOURCES + (1, 1, 0), _ticks(view.get("sysUpTime"))
     storages = list(view.get("storage") or ())
-    memory = next(
-        (s for s in storages if "mem" in str(s.get("name", "")).lower()), None
-    )
+    memory = next((s for s in storages if "mem" in str(s.get("name", "")).lower()), None)
     if memory is not None:
         yield HOST_RESOURCES + (2, 2, 0), _int(memory.get("size_kb"))
-    for position, storage in enumerate(storages):
+    disks = (storage for storage in storages if storage is not memory)
+    # RouterOS numbers main memory 65536 and its disks from 131072.
+    indexed = ([(65536, memory)] if memory is not None else []) + list(enumerate(disks, start=131072))
+    for index, storage in indexed:
         is_memory = storage is memory
-        # RouterOS numbers main memory 65536 and the system disk 131072.
-        index = 65536 if is_memory else 131072 + position
         columns = {
             1: _int(index),
             2: _oid(HR_STORAGE_RAM if is_memory else HR_STORAGE_FIXED_DISK),
@@ -269,29 +262,22 @@ def _host_resources(view: Mapping[str, Any]) -> Iterator[tuple[Oid, MibValue]]:
         yield HR_PROCESSOR_ENTRY + (2, cpu + 1), _int(cpu_load)
 
 
-def _mikrotik(
-    view: Mapping[str, Any], interfaces: list[Mapping[str, Any]]
-) -> Iterator[tuple[Oid, MibValue]]:
+def _mikrotik(view: Mapping[str, Any], interfaces: list[Mapping[str, Any]]) -> Iterator[tuple[Oid, MibValue]]:
     registrations = list(view.get("wireless") or view.get("registrations") or ())
     names = {str(i.get("name")): int(i["index"]) for i in interfaces}
     for client in registrations:
         mac = mac_bytes(client.get("mac"))
         if len(mac) != 6:
             continue
-        iface = client.get("interface_index") or names.get(
-            str(client.get("interface")), 0
-        )
+        iface = client.get("interface_index") or names.get(str(client.get("interface")), 0)
         row = tuple(mac) + (int(iface),)
         columns = {
             3: _int(client.get("signal")),
             4: _counter32(client.get("tx_bytes")),
             5: _counter32(client.get("rx_bytes")),
-            6: _counter32(client.get("tx_packets")),
-            7: _counter32(client.get("rx_packets")),
-            8: _gauge(client.get("tx_rate")),
-            9: _gauge(client.get("rx_rate")),
-            11: _ticks(client.get("uptime")),
-            12: _int(client.get("snr")),
+            8: _gauge(client.get("tx_rate_bps")),
+            9: _gauge(client.get("rx_rate_bps")),
+            11: _ticks(int(client.get("uptime_s") or 0) * 100),
             19: _int(client.get("tx_signal", client.get("signal"))),
             20: _text(client.get("radio_name")),
         }
@@ -304,8 +290,7 @@ def _mikrotik(
         yield MTXR_HEALTH + (8, 0), _int(round(float(health["voltage"]) * 10))
     if health.get("temperature") is not None:
         yield MTXR_HEALTH + (10, 0), _int(round(float(health["temperature"]) * 10))
-    version = view.get("version") or view.get("software_version") or ""
-    yield MTXR_LICENSE + (1, 0), _text(view.get("software_id") or "")
+    version = view.get("software_version") or ""
     yield MTXR_LICENSE + (3, 0), _int(view.get("license_level") or 6)
     yield MTXR_LICENSE + (4, 0), _text(version)
     yield MTXR_SYSTEM + (3, 0), _text(view.get("serial"))

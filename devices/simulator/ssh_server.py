@@ -9,13 +9,11 @@ methods are thread-safe and the CLI is synchronous.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
-import os
 import socket
-import struct
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,16 +26,17 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from paramiko.common import MSG_CHANNEL_REQUEST
 
 from devices.simulator.errors import RouterOSError
+from devices.simulator.tcp_frontend import LINGER_RESET, TcpFrontend, reset_connection
 
 log = logging.getLogger(__name__)
 
+SERVER_VERSION = "SSH-2.0-ROSSSH"
 HOST_KEY_FILE = "ssh_host_ed25519_key"
 EXEC_WORKERS = 16
-BLACK_HOLE_HOLD_SECONDS = 600.0
-BLACK_HOLE_FAULTS = frozenset({"blackhole", "black_hole", "black-hole"})
-GARBAGE_FAULTS = frozenset({"garbage"})
-RESET_FAULTS = frozenset({"reset", "reset_mid_reply", "reset-mid-reply"})
-TRUNCATE_FAULTS = frozenset({"truncated", "truncate"})
+# Clients that vanish mid-session (often with a reset) are routine for a router, yet paramiko
+# logs them as errors; its server transports log here, quiet unless asked for.
+TRANSPORT_LOG = __name__ + ".transport"
+logging.getLogger(TRANSPORT_LOG).setLevel(logging.CRITICAL)
 
 CTRL_C, CTRL_D, BACKSPACE, DELETE, ESCAPE = 0x03, 0x04, 0x08, 0x7F, 0x1B
 QUIT_COMMANDS = frozenset({"/quit", "quit", "/exit", "exit"})
@@ -47,13 +46,11 @@ _host_keys_lock = threading.Lock()
 
 
 def fault_kind(device: Any) -> str | None:
-    """The device's current fault as a lower-case word, or None."""
-    fault = getattr(device, "fault", None)
-    if not fault:
-        return None
-    return str(
-        getattr(fault, "kind", None) or getattr(fault, "name", None) or fault
-    ).lower()
+    fault = device.fault
+    return None if fault is None else fault.kind
+
+
+# --- host key ---------------------------------------------------------------------------
 
 
 def fleet_host_key(fleet: Any) -> paramiko.PKey:
@@ -61,31 +58,33 @@ def fleet_host_key(fleet: Any) -> paramiko.PKey:
     with _host_keys_lock:
         key = _host_keys.get(fleet)
         if key is None:
-            key = _load_or_create_host_key(_state_dir(fleet))
+            state_dir = getattr(fleet, "state_dir", None)
+            key = _load_or_create_host_key(Path(state_dir) if state_dir else None)
             _host_keys[fleet] = key
         return key
-
-
-def _state_dir(fleet: Any) -> Path | None:
-    directory = getattr(fleet, "state_dir", None)
-    return Path(directory) if directory else None
 
 
 def _load_or_create_host_key(state_dir: Path | None) -> paramiko.PKey:
     path = state_dir / HOST_KEY_FILE if state_dir else None
     if path is not None and path.exists():
         return paramiko.Ed25519Key(filename=str(path))
-    private = ed25519.Ed25519PrivateKey.generate()
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.OpenSSH,
-        serialization.NoEncryption(),
-    ).decode()
+    pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(pem)
         path.chmod(0o600)
     return paramiko.Ed25519Key(file_obj=io.StringIO(pem))
+
+
+# --- authentication ---------------------------------------------------------------------
 
 
 def login_name(username: str) -> str:
@@ -98,19 +97,23 @@ def key_matches(key: paramiko.PKey, authorized_lines: list[str]) -> bool:
     offered = (key.get_name(), key.get_base64())
     for line in authorized_lines:
         parts = line.split()
-        for position in range(len(parts) - 1):
-            if (parts[position], parts[position + 1]) == offered:
-                return True
+        if any(pair == offered for pair in zip(parts, parts[1:], strict=False)):
+            return True
     return False
 
 
-def reset_connection(conn: socket.socket) -> None:
-    """Close so the peer sees a reset (the nearest thing to 'refused' after accept)."""
-    try:
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
-    conn.close()
+def key_login_user(device: Any, username: str) -> Any:
+    """The user a public-key login acts as: enabled and allowed to use SSH, else None."""
+    user = device.user(username)
+    if user is None or not user.can("ssh"):
+        return None
+    rows = device.print("/user", queries=[f"?name={username}"])
+    if rows and rows[0].get("disabled") in ("true", "yes"):
+        return None
+    return user
+
+
+# --- paramiko ---------------------------------------------------------------------------
 
 
 def _handle_request_then_start(channel: paramiko.Channel, message: Any) -> None:
@@ -127,12 +130,69 @@ def _handle_request_then_start(channel: paramiko.Channel, message: Any) -> None:
 
 
 class DeviceTransport(paramiko.Transport):
-    """A paramiko transport that starts exec/shell work only after replying to the request."""
+    """A paramiko transport that starts exec/shell work only after replying to the request,
+    and reports when its thread ends (so the device forgets the connection)."""
 
     _channel_handler_table: ClassVar[dict[int, Callable[..., None]]] = {
         **paramiko.Transport._channel_handler_table,
         MSG_CHANNEL_REQUEST: _handle_request_then_start,
     }
+    on_finished: Callable[[], None] | None = None
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            if self.on_finished is not None:
+                self.on_finished()
+
+    def reset(self) -> None:
+        """Drop the connection with a TCP reset, as a crashing router would."""
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RESET)
+        except OSError:
+            pass
+        self.close()
+
+
+# --- replies ----------------------------------------------------------------------------
+
+
+def run_cli(device: Any, command: str, user: Any) -> str:
+    """Run CLI text as RouterOS does over SSH: errors are part of the output, not a status."""
+    try:
+        return device.cli(command, user)
+    except RouterOSError as error:
+        return error.message + "\n"
+
+
+def to_terminal(text: str) -> str:
+    """RouterOS terminals end lines with CR LF."""
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def send_reply(channel: paramiko.Channel, device: Any, text: str) -> bool:
+    """Send CLI output after the device's reply delay and through its reply faults.
+
+    False when a fault ended the connection (truncated then closed, or reset).
+    """
+    delay = device.reply_delay_s()
+    if delay > 0:
+        time.sleep(delay)
+    payload = to_terminal(text).encode()
+    if device.fault is None:
+        channel.sendall(payload)
+        return True
+    data, action = device.mangle_reply(payload)
+    channel.sendall(data)
+    if action == "send":
+        return True
+    transport = channel.get_transport()
+    if isinstance(transport, DeviceTransport) and action == "reset":
+        transport.reset()
+    else:
+        transport.close()
+    return False
 
 
 class DeviceSshSession(paramiko.ServerInterface):
@@ -155,9 +215,9 @@ class DeviceSshSession(paramiko.ServerInterface):
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
         name = login_name(username)
-        if not key_matches(key, list(self.device.authorized_keys(name))):
+        if not key_matches(key, self.device.authorized_keys(name)):
             return paramiko.AUTH_FAILED
-        user = self._server.user_for_key_login(self.device, name)
+        user = key_login_user(self.device, name)
         if user is None:
             return paramiko.AUTH_FAILED
         self.user = user
@@ -174,138 +234,73 @@ class DeviceSshSession(paramiko.ServerInterface):
     def check_channel_window_change_request(self, *args: Any) -> bool:
         return True
 
-    def check_channel_env_request(
-        self, channel: paramiko.Channel, name: bytes, value: bytes
-    ) -> bool:
+    def check_channel_env_request(self, *args: Any) -> bool:
         return True
 
-    def check_channel_exec_request(
-        self, channel: paramiko.Channel, command: bytes
-    ) -> bool:
+    def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
         text = command.decode("utf-8", "replace")
-        channel.sim_start = lambda: self._server.run_exec(
-            channel, self.device, self.user, text
-        )
+        channel.sim_start = lambda: self._server.run_exec(channel, self.device, self.user, text)
         return True
 
     def check_channel_shell_request(self, channel: paramiko.Channel) -> bool:
-        channel.sim_start = lambda: self._server.run_shell(
-            channel, self.device, self.user
-        )
+        shell = InteractiveShell(channel, self.device, self.user)
+        channel.sim_start = lambda: self._server.run_shell(shell)
         return True
 
 
-class FleetSshServer:
+class FleetSshServer(TcpFrontend):
     """Accepts SSH connections for every device of a fleet on one listening socket."""
 
+    name = "ssh"
+
     def __init__(self, fleet: Any, sock: socket.socket) -> None:
-        self._fleet = fleet
-        self._sock = sock
-        self._loop = asyncio.get_running_loop()
+        super().__init__(fleet, sock)
         self._host_key = fleet_host_key(fleet)
-        self._executor = ThreadPoolExecutor(
-            EXEC_WORKERS, thread_name_prefix="sim-ssh-exec"
-        )
+        self._executor = ThreadPoolExecutor(EXEC_WORKERS, thread_name_prefix="sim-ssh-exec")
         self._transports: weakref.WeakSet[paramiko.Transport] = weakref.WeakSet()
-        self._held: set[socket.socket] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._sock.setblocking(False)
-        self._accepting = self._loop.create_task(self._accept_forever())
 
-    async def _accept_forever(self) -> None:
-        while True:
-            try:
-                conn, _peer = await self._loop.sock_accept(self._sock)
-            except asyncio.CancelledError:
-                raise
-            except OSError:
-                log.warning("SSH accept failed", exc_info=True)
-                await asyncio.sleep(0.05)
-                continue
-            self._spawn(self._admit(conn))
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = self._loop.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _admit(self, conn: socket.socket) -> None:
-        device = self._fleet.device_for_address(conn.getsockname()[0])
+    async def handle(self, conn: socket.socket) -> None:
+        device = self.device_for(conn)
         if device is None or not device.is_reachable("ssh"):
             reset_connection(conn)
             return
-        fault = fault_kind(device)
-        if fault in BLACK_HOLE_FAULTS:
-            self._hold(conn)
+        if device.is_blackholed():
+            self.hold(conn)
             return
-        if fault is not None:
-            await device.reply_delay()
-        if fault in GARBAGE_FAULTS:
+        await device.reply_delay()
+        if fault_kind(device) == "garbage":
+            noise, _ = device.mangle_reply(SERVER_VERSION.encode() + b"\r\n")
             try:
-                conn.send(os.urandom(64))
+                conn.send(noise)
             except OSError:
                 pass
             reset_connection(conn)
             return
+        self._start_transport(conn, device)
+
+    def _start_transport(self, conn: socket.socket, device: Any) -> None:
         conn.setblocking(True)
         transport = DeviceTransport(conn)
+        transport.local_version = SERVER_VERSION
+        transport.set_log_channel(TRANSPORT_LOG)
         transport.add_server_key(self._host_key)
-        transport.local_version = "SSH-2.0-ROSSSH"
+        token = device.attach(transport.close)
+        transport.on_finished = lambda: device.detach(token)
         self._transports.add(transport)
         try:
-            transport.start_server(
-                event=threading.Event(), server=DeviceSshSession(self, device)
-            )
+            transport.start_server(event=threading.Event(), server=DeviceSshSession(self, device))
         except (paramiko.SSHException, OSError):
             log.debug("SSH negotiation with %s failed", device, exc_info=True)
             transport.close()
+            device.detach(token)
 
-    def _hold(self, conn: socket.socket) -> None:
-        """Accept and never answer; let go after a while so descriptors don't pile up."""
-        self._held.add(conn)
-
-        def release() -> None:
-            if conn in self._held:
-                self._held.discard(conn)
-                conn.close()
-
-        self._loop.call_later(BLACK_HOLE_HOLD_SECONDS, release)
-
-    def user_for_key_login(self, device: Any, username: str) -> Any:
-        """The user a key login acts as: the device's user object if it exposes one."""
-        lookup: Callable[[str], Any] | None = getattr(device, "user", None)
-        if callable(lookup):
-            return lookup(username)
-        return username
-
-    def _delay_in_thread(self, device: Any) -> None:
-        if fault_kind(device) is None:
-            return
-        future = asyncio.run_coroutine_threadsafe(device.reply_delay(), self._loop)
-        future.result()
-
-    def run_exec(
-        self, channel: paramiko.Channel, device: Any, user: Any, command: str
-    ) -> None:
+    def run_exec(self, channel: paramiko.Channel, device: Any, user: Any, command: str) -> None:
         self._executor.submit(self._exec, channel, device, user, command)
 
-    def _exec(
-        self, channel: paramiko.Channel, device: Any, user: Any, command: str
-    ) -> None:
+    def _exec(self, channel: paramiko.Channel, device: Any, user: Any, command: str) -> None:
         try:
-            self._delay_in_thread(device)
-            output, status = run_cli(device, command, user)
-            payload = to_terminal(output).encode()
-            fault = fault_kind(device)
-            if fault in RESET_FAULTS | TRUNCATE_FAULTS:
-                channel.sendall(payload[: len(payload) // 2])
-                if fault in RESET_FAULTS:
-                    channel.get_transport().close()
-                else:
-                    channel.close()
-                return
-            channel.sendall(payload)
-            channel.send_exit_status(status)
+            if send_reply(channel, device, run_cli(device, command, user)):
+                channel.send_exit_status(0)
         except (OSError, EOFError, paramiko.SSHException):
             log.debug("SSH exec channel broke", exc_info=True)
         except Exception:
@@ -314,37 +309,14 @@ class FleetSshServer:
         finally:
             channel.close()
 
-    def run_shell(self, channel: paramiko.Channel, device: Any, user: Any) -> None:
-        thread = threading.Thread(
-            target=InteractiveShell(channel, device, user).run,
-            name="sim-ssh-shell",
-            daemon=True,
-        )
-        thread.start()
+    def run_shell(self, shell: InteractiveShell) -> None:
+        threading.Thread(target=shell.run, name="sim-ssh-shell", daemon=True).start()
 
     async def close(self) -> None:
-        self._accepting.cancel()
-        for task in list(self._tasks):
-            task.cancel()
-        for conn in list(self._held):
-            conn.close()
-        self._held.clear()
+        await super().close()
         for transport in list(self._transports):
             transport.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-def run_cli(device: Any, command: str, user: Any) -> tuple[str, int]:
-    """Run one CLI command line; RouterOS errors become their message and exit status 1."""
-    try:
-        return device.cli(command, user), 0
-    except RouterOSError as error:
-        return error.message + "\n", 1
-
-
-def to_terminal(text: str) -> str:
-    """RouterOS terminals end lines with CR LF."""
-    return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
 class InteractiveShell:
@@ -359,8 +331,7 @@ class InteractiveShell:
         self._last = 0
 
     def prompt(self) -> bytes:
-        name = getattr(self._user, "name", self._user)
-        return f"[{name}@{self._device.identity}] > ".encode()
+        return f"[{self._user.name}@{self._device.identity}] > ".encode()
 
     def run(self) -> None:
         try:
@@ -379,8 +350,8 @@ class InteractiveShell:
         """Handle typed bytes; False when the session should end."""
         for byte in data:
             previous, self._last = self._last, byte
-            if self._escape:
-                self._escape = self._escape + 1 if byte in b"[O0123456789;" else 0
+            if self._escape:  # skip the rest of an escape sequence (arrow keys, ...)
+                self._escape = 0 if 0x40 <= byte <= 0x7E and byte != ord("[") else 1
                 continue
             if byte == ESCAPE:
                 self._escape = 1
@@ -411,14 +382,15 @@ class InteractiveShell:
         if line in QUIT_COMMANDS:
             return False
         if line:
-            output, _status = run_cli(self._device, line, self._user)
+            output = run_cli(self._device, line, self._user)
             if output and not output.endswith("\n"):
                 output += "\n"
-            self._channel.sendall(to_terminal(output).encode())
+            if not send_reply(self._channel, self._device, output):
+                return False
         self._channel.sendall(self.prompt())
         return True
 
 
-async def serve(fleet: Any, sock: socket.socket) -> FleetSshServer:
-    """Start serving SSH for every device of `fleet` on the listening `sock`."""
-    return FleetSshServer(fleet, sock)
+async def serve(fleet: Any, sock: socket.socket) -> Callable[[], Any]:
+    """Serve SSH for the fleet's devices on the listening `sock`; returns the async closer."""
+    return FleetSshServer(fleet, sock).close

@@ -17,9 +17,12 @@ from .menus import MENUS, Menu
 Row = dict[str, Any]
 
 
+_IDS = [f"*{n:X}" for n in range(4096)]
+
+
 def format_id(number: int) -> str:
     """RouterOS internal ids look like *1, *A, *1F."""
-    return f"*{number:X}"
+    return _IDS[number] if number < 4096 else f"*{number:X}"
 
 
 def bool_value(name: str, value: str) -> str:

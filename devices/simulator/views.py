@@ -50,6 +50,7 @@ def _noise(dev: SimDevice, key: str, bucket: int) -> float:
 
 # ---- interfaces -------------------------------------------------------------------------
 
+
 def link_running(dev: SimDevice, iface_type: str, row: dict[str, Any]) -> bool:
     if row.get("disabled") == "yes":
         return False
@@ -59,73 +60,94 @@ def link_running(dev: SimDevice, iface_type: str, row: dict[str, Any]) -> bool:
     return True
 
 
-def counters(dev: SimDevice, row_id: str, running: bool, uptime: int) -> tuple[int, int, int, int]:
+def traffic_profile(dev: SimDevice, row_id: str) -> tuple[int, int, int, int]:
+    """(rx bytes/s, tx bytes/s, rx bytes/packet, tx bytes/packet) of one interface, from the seed."""
+    h_rx = dev.hw.hash01("rx:" + row_id)
+    h_tx = dev.hw.hash01("tx:" + row_id)
+    return (
+        500 + int(h_rx**3 * 4_000_000),
+        300 + int(h_tx**3 * 1_500_000),
+        300 + int(h_rx * 1100),
+        200 + int(h_tx * 900),
+    )
+
+
+def counters(
+    dev: SimDevice, row_id: str, running: bool, uptime: int, profile: tuple[int, int, int, int] | None = None
+) -> tuple[int, int, int, int]:
     """(rx-byte, tx-byte, rx-packet, tx-packet) after `uptime` seconds of traffic."""
     if not running:
         return (0, 0, 0, 0)
-    h_rx = dev.hw.hash01("rx:" + row_id)
-    h_tx = dev.hw.hash01("tx:" + row_id)
-    rx_rate = 500 + int(h_rx**3 * 4_000_000)
-    tx_rate = 300 + int(h_tx**3 * 1_500_000)
+    rx_rate, tx_rate, rx_size, tx_size = profile or traffic_profile(dev, row_id)
     rx, tx = rx_rate * uptime, tx_rate * uptime
-    return (rx, tx, rx // (300 + int(h_rx * 1100)), tx // (200 + int(h_tx * 900)))
+    return (rx, tx, rx // rx_size, tx // tx_size)
 
 
-def interface_rows(dev: SimDevice, now: float) -> list[dict[str, str]]:
-    uptime = int(dev.uptime(now))
-    out = []
+IFACE_CACHE_DEVICES = 2048
+_IFACE_CACHE: dict[Any, tuple[int, list[Any]]] = {}
+
+
+def _interface_static(dev: SimDevice) -> list[tuple[str, bool, dict[str, str], dict[str, str], Any]]:
+    """Per interface: (.id, running, fields before the counters, fields after), cached per generation."""
+    cached = _IFACE_CACHE.get(dev)
+    if cached is not None and cached[0] == dev.generation:
+        return cached[1]
     bridge_ports = {r.get("interface") for r in dev.state.tables.get("/interface/bridge/port", ())}
+    link_up = datetime_text(dev.boot_time + 5, dev.major, dev.minor)
+    out = []
     for menu, row in dev.state.interface_rows():
         itype = menu.iface_type or "ether"
         running = link_running(dev, itype, row)
-        rx, tx, rxp, txp = counters(dev, row[".id"], running, uptime)
         mtu = row.get("mtu", "1500")
-        item = {
-            ".id": row[".id"],
-            "name": row.get("name", ""),
-        }
+        head = {".id": row[".id"], "name": row.get("name", "")}
         if "default-name" in row:
-            item["default-name"] = row["default-name"]
-        item.update(
-            {
-                "type": itype,
-                "mtu": "auto" if mtu == "auto" else mtu,
-                "actual-mtu": "1500" if mtu == "auto" else mtu,
-            }
-        )
+            head["default-name"] = row["default-name"]
+        head["type"] = itype
+        head["mtu"] = mtu
+        head["actual-mtu"] = "1500" if mtu == "auto" else mtu
         if itype in ("ether", "wlan", "wifi", "bridge"):
-            item["l2mtu"] = row.get("l2mtu", "1592" if itype == "ether" else "1600")
-        mac = row.get("mac-address") or dev.hw.mac(0x20 + int(row[".id"][1:], 16))
+            head["l2mtu"] = row.get("l2mtu", "1592" if itype == "ether" else "1600")
         if itype != "pppoe-out":
-            item["mac-address"] = mac
-        item.update(
-            {
-                "last-link-up-time": datetime_text(dev.boot_time + 5, dev.major, dev.minor) if running else "",
-                "link-downs": "0",
-                "rx-byte": str(rx),
-                "tx-byte": str(tx),
-                "rx-packet": str(rxp),
-                "tx-packet": str(txp),
-                "rx-drop": "0",
-                "tx-drop": "0",
-                "tx-queue-drop": "0",
-                "rx-error": "0",
-                "tx-error": "0",
-                "fp-rx-byte": str(rx),
-                "fp-tx-byte": "0",
-                "fp-rx-packet": str(rxp),
-                "fp-tx-packet": "0",
-                "running": "true" if running else "false",
-                "slave": "true" if row.get("name") in bridge_ports else "false",
-                "disabled": "true" if row.get("disabled") == "yes" else "false",
-            }
-        )
-        if not running:
-            item.pop("last-link-up-time")
+            head["mac-address"] = row.get("mac-address") or dev.hw.mac(0x20 + int(row[".id"][1:], 16))
+        if running:
+            head["last-link-up-time"] = link_up
+        head["link-downs"] = "0"
+        tail = {
+            "running": "true" if running else "false",
+            "slave": "true" if row.get("name") in bridge_ports else "false",
+            "disabled": "true" if row.get("disabled") == "yes" else "false",
+        }
         if row.get("comment"):
-            item["comment"] = row["comment"]
+            tail["comment"] = row["comment"]
+        out.append((row[".id"], running, head, tail, traffic_profile(dev, row[".id"])))
+    if len(_IFACE_CACHE) >= IFACE_CACHE_DEVICES:
+        _IFACE_CACHE.clear()  # bounded: memory stays flat however many devices get polled
+    _IFACE_CACHE[dev] = (dev.generation, out)
+    return out
+
+
+def interface_rows(dev: SimDevice, now: float) -> list[dict[str, str]]:
+    """`/interface print`: static fields (cached) around counters computed for this second."""
+    uptime = int(dev.uptime(now))
+    out = []
+    for row_id, running, head, tail, profile in _interface_static(dev):
+        rx, tx, rxp, txp = counters(dev, row_id, running, uptime, profile)
+        item = dict(head)
+        item["rx-byte"] = srx = str(rx)
+        item["tx-byte"] = str(tx)
+        item["rx-packet"] = srxp = str(rxp)
+        item["tx-packet"] = str(txp)
+        item.update(_ZERO_ERRORS)
+        item["fp-rx-byte"] = srx
+        item["fp-tx-byte"] = "0"
+        item["fp-rx-packet"] = srxp
+        item["fp-tx-packet"] = "0"
+        item.update(tail)
         out.append(item)
     return out
+
+
+_ZERO_ERRORS = {"rx-drop": "0", "tx-drop": "0", "tx-queue-drop": "0", "rx-error": "0", "tx-error": "0"}
 
 
 def monitor_traffic(dev: SimDevice, name: str, now: float) -> dict[str, str]:
@@ -157,6 +179,7 @@ def monitor_traffic(dev: SimDevice, name: str, now: float) -> dict[str, str]:
 
 
 # ---- system ------------------------------------------------------------------------------
+
 
 def cpu_load(dev: SimDevice, now: float) -> int:
     base = 3 + dev.hw.hash01("cpu") * 35
@@ -244,9 +267,7 @@ def health_rows(dev: SimDevice, now: float) -> list[dict[str, str]]:
     if dev.major == 6:
         return [values]
     units = {"voltage": "V", "temperature": "C"}
-    return [
-        {".id": f"*{i + 1:X}", "name": k, "value": v, "type": units[k]} for i, (k, v) in enumerate(values.items())
-    ]
+    return [{".id": f"*{i + 1:X}", "name": k, "value": v, "type": units[k]} for i, (k, v) in enumerate(values.items())]
 
 
 def license_row(dev: SimDevice) -> dict[str, str]:
@@ -258,8 +279,17 @@ def license_row(dev: SimDevice) -> dict[str, str]:
 def package_rows(dev: SimDevice) -> list[dict[str, str]]:
     build = BUILD_TIMES.get(dev.version, "2025-01-01 00:00:00")
     if dev.major == 6:
-        names = [f"routeros-{dev.hw.board.architecture}", "system", "ipv6", "dhcp", "hotspot", "ppp",
-                 "routing", "security", "mpls"]
+        names = [
+            f"routeros-{dev.hw.board.architecture}",
+            "system",
+            "ipv6",
+            "dhcp",
+            "hotspot",
+            "ppp",
+            "routing",
+            "security",
+            "mpls",
+        ]
         if dev.hw.board.wireless:
             names.insert(3, "wireless")
     else:
@@ -269,13 +299,20 @@ def package_rows(dev: SimDevice) -> list[dict[str, str]]:
         elif dev.hw.board.wireless == "wireless":
             names.append("wireless")
     return [
-        {".id": f"*{i + 1:X}", "name": n, "version": dev.version, "build-time": build, "scheduled": "",
-         "disabled": "false"}
+        {
+            ".id": f"*{i + 1:X}",
+            "name": n,
+            "version": dev.version,
+            "build-time": build,
+            "scheduled": "",
+            "disabled": "false",
+        }
         for i, n in enumerate(names)
     ]
 
 
 # ---- clients -----------------------------------------------------------------------------
+
 
 def _radio_rows(dev: SimDevice) -> list[tuple[str, dict[str, Any]]]:
     out = []
@@ -305,9 +342,18 @@ def registrations(dev: SimDevice, now: float) -> list[dict[str, Any]]:
             rx_b = client_up * (100 + int(h * 50000))
             tx_b = client_up * (300 + int(h * 200000))
             clients.append(
-                {"interface": name, "type": itype, "mac": mac, "signal": signal, "tx_rate_mbps": rate,
-                 "rx_rate_mbps": max(6, rate - 20), "uptime_s": client_up, "rx_bytes": rx_b, "tx_bytes": tx_b,
-                 "ssid": row.get("ssid") or row.get("configuration.ssid", "")}
+                {
+                    "interface": name,
+                    "type": itype,
+                    "mac": mac,
+                    "signal": signal,
+                    "tx_rate_mbps": rate,
+                    "rx_rate_mbps": max(6, rate - 20),
+                    "uptime_s": client_up,
+                    "rx_bytes": rx_b,
+                    "tx_bytes": tx_b,
+                    "ssid": row.get("ssid") or row.get("configuration.ssid", ""),
+                }
             )
     return clients
 
@@ -318,24 +364,49 @@ def registration_rows(dev: SimDevice, now: float, kind: str) -> list[dict[str, s
         packets = f"{c['rx_bytes'] // 700},{c['tx_bytes'] // 900}"
         bytes_ = f"{c['rx_bytes']},{c['tx_bytes']}"
         if kind == "wifi":
-            out.append({
-                ".id": f"*{i + 1:X}", "interface": c["interface"], "ssid": c["ssid"], "mac-address": c["mac"],
-                "uptime": uptime_text(c["uptime_s"]), "last-activity": "10ms", "signal": str(c["signal"]),
-                "auth-type": "WPA2-PSK", "band": "5ghz-ax" if c["interface"].endswith("1") else "2ghz-ax",
-                "tx-rate": f"{c['tx_rate_mbps']}Mbps", "rx-rate": f"{c['rx_rate_mbps']}Mbps",
-                "packets": packets, "bytes": bytes_,
-                "tx-bits-per-second": "0", "rx-bits-per-second": "0",
-            })
+            out.append(
+                {
+                    ".id": f"*{i + 1:X}",
+                    "interface": c["interface"],
+                    "ssid": c["ssid"],
+                    "mac-address": c["mac"],
+                    "uptime": uptime_text(c["uptime_s"]),
+                    "last-activity": "10ms",
+                    "signal": str(c["signal"]),
+                    "auth-type": "WPA2-PSK",
+                    "band": "5ghz-ax" if c["interface"].endswith("1") else "2ghz-ax",
+                    "tx-rate": f"{c['tx_rate_mbps']}Mbps",
+                    "rx-rate": f"{c['rx_rate_mbps']}Mbps",
+                    "packets": packets,
+                    "bytes": bytes_,
+                    "tx-bits-per-second": "0",
+                    "rx-bits-per-second": "0",
+                }
+            )
         else:
-            out.append({
-                ".id": f"*{i + 1:X}", "interface": c["interface"], "mac-address": c["mac"], "ap": "false",
-                "wds": "false", "bridge": "false", "rx-rate": f"{c['rx_rate_mbps']}Mbps-20MHz/2S/SGI",
-                "tx-rate": f"{c['tx_rate_mbps']}Mbps-20MHz/2S/SGI", "packets": packets, "bytes": bytes_,
-                "frames": packets, "uptime": uptime_text(c["uptime_s"]), "last-activity": "10ms",
-                "signal-strength": f"{c['signal']}@6Mbps", "signal-to-noise": str(c["signal"] + 104),
-                "signal-strength-ch0": str(c["signal"] - 2), "tx-ccq": str(60 + int(-c["signal"]) % 40),
-                "authentication-type": "wpa2-psk", "encryption": "aes-ccm",
-            })
+            out.append(
+                {
+                    ".id": f"*{i + 1:X}",
+                    "interface": c["interface"],
+                    "mac-address": c["mac"],
+                    "ap": "false",
+                    "wds": "false",
+                    "bridge": "false",
+                    "rx-rate": f"{c['rx_rate_mbps']}Mbps-20MHz/2S/SGI",
+                    "tx-rate": f"{c['tx_rate_mbps']}Mbps-20MHz/2S/SGI",
+                    "packets": packets,
+                    "bytes": bytes_,
+                    "frames": packets,
+                    "uptime": uptime_text(c["uptime_s"]),
+                    "last-activity": "10ms",
+                    "signal-strength": f"{c['signal']}@6Mbps",
+                    "signal-to-noise": str(c["signal"] + 104),
+                    "signal-strength-ch0": str(c["signal"] - 2),
+                    "tx-ccq": str(60 + int(-c["signal"]) % 40),
+                    "authentication-type": "wpa2-psk",
+                    "encryption": "aes-ccm",
+                }
+            )
     return out
 
 
@@ -345,13 +416,21 @@ def ppp_active_rows(dev: SimDevice, now: float) -> list[dict[str, str]]:
     for row in dev.state.tables.get("/ppp/secret", ()):
         if row.get("disabled") == "yes" or dev.hw.hash01("ppp:" + row[".id"]) < 0.3:
             continue
-        out.append({
-            ".id": f"*{len(out) + 0x80000001:X}", "name": row.get("name", ""), "service": row.get("service", "pppoe"),
-            "caller-id": dev.hw.mac(0x80 + len(out)), "address": row.get("remote-address", "10.200.0.2"),
-            "uptime": uptime_text(up * dev.hw.hash01("pu:" + row[".id"])), "encoding": "",
-            "session-id": f"0x{0x81000000 + len(out):X}", "limit-bytes-in": "0", "limit-bytes-out": "0",
-            "radius": "false",
-        })
+        out.append(
+            {
+                ".id": f"*{len(out) + 0x80000001:X}",
+                "name": row.get("name", ""),
+                "service": row.get("service", "pppoe"),
+                "caller-id": dev.hw.mac(0x80 + len(out)),
+                "address": row.get("remote-address", "10.200.0.2"),
+                "uptime": uptime_text(up * dev.hw.hash01("pu:" + row[".id"])),
+                "encoding": "",
+                "session-id": f"0x{0x81000000 + len(out):X}",
+                "limit-bytes-in": "0",
+                "limit-bytes-out": "0",
+                "radius": "false",
+            }
+        )
     return out
 
 
@@ -362,11 +441,21 @@ def hotspot_active_rows(dev: SimDevice, now: float) -> list[dict[str, str]]:
         if row.get("disabled") == "yes" or dev.hw.hash01("hs:" + row[".id"]) < 0.4:
             continue
         secs = int(up * dev.hw.hash01("hu:" + row[".id"]) * 0.1)
-        out.append({
-            ".id": f"*{len(out) + 1:X}", "server": "hotspot1", "user": row.get("name", ""),
-            "address": f"10.5.50.{10 + i}", "mac-address": dev.hw.mac(0xA0 + i), "login-by": "http-chap",
-            "uptime": uptime_text(secs), "idle-time": "0s", "bytes-in": str(secs * 2000),
-            "bytes-out": str(secs * 9000), "packets-in": str(secs * 5), "packets-out": str(secs * 8),
-            "radius": "false",
-        })
+        out.append(
+            {
+                ".id": f"*{len(out) + 1:X}",
+                "server": "hotspot1",
+                "user": row.get("name", ""),
+                "address": f"10.5.50.{10 + i}",
+                "mac-address": dev.hw.mac(0xA0 + i),
+                "login-by": "http-chap",
+                "uptime": uptime_text(secs),
+                "idle-time": "0s",
+                "bytes-in": str(secs * 2000),
+                "bytes-out": str(secs * 9000),
+                "packets-in": str(secs * 5),
+                "packets-out": str(secs * 8),
+                "radius": "false",
+            }
+        )
     return out

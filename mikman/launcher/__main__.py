@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-simulator", action="store_true")
     test = sub.add_parser("test", help="prepare a fresh test database, then pytest")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
 
     handles = prepare(test=args.command == "test")
     settings = os.environ.get("DJANGO_SETTINGS_MODULE", "mikman.settings.dev")
@@ -52,14 +54,43 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "test":
             env = {"DJANGO_SETTINGS_MODULE": "mikman.settings.test"}
-            return Supervisor().run_once([sys.executable, "-m", "pytest", *args.pytest_args], env)
+            return Supervisor().run_once([sys.executable, "-m", "pytest", *extra, *args.pytest_args], env)
         manage(["bootstrap_admin"], settings)
         manage(["collectstatic", "--noinput", "-v", "0"], settings)
         sup = Supervisor(env={"DJANGO_SETTINGS_MODULE": settings})
         sup.add("web", [sys.executable, "manage.py", "runserver", "--noreload", args.bind])
-        sup.add("worker", [sys.executable, "-m", "celery", "-A", "mikman", "worker", "-l", "info", "-c", "2"])
-        sup.add("beat", [sys.executable, "-m", "celery", "-A", "mikman", "beat", "-l", "info",
-                         "-s", str(data_dir() / "celerybeat-schedule")])
+        sup.add(
+            "worker",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mikman",
+                "worker",
+                "-l",
+                "info",
+                "-c",
+                "2",
+                "-Q",
+                "poll,jobs,alerts",
+            ],
+        )
+        sup.add(
+            "beat",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mikman",
+                "beat",
+                "-l",
+                "info",
+                "-s",
+                str(data_dir() / "celerybeat-schedule"),
+            ],
+        )
         if not args.no_simulator:
             sup.add_optional_simulator()
         print(f"\nmikman is up: http://{args.bind}/  (API: /api/v1/, docs: /api/docs/) — Ctrl-C stops everything.\n")

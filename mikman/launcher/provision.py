@@ -14,10 +14,7 @@ from mikman.dbconfig import PgTarget
 
 
 def _connect(target: PgTarget, dbname: str | None = None) -> psycopg.Connection:
-    kwargs = dict(host=target.host, port=target.port, user=target.user, dbname=dbname or target.name)
-    if target.password:
-        kwargs["password"] = target.password
-    return psycopg.connect(autocommit=True, connect_timeout=5, **kwargs)
+    return psycopg.connect(autocommit=True, connect_timeout=5, **target.connect_kwargs(dbname))
 
 
 def check_admin(admin: PgTarget) -> None:
@@ -40,7 +37,9 @@ def ensure_role(conn: psycopg.Connection, name: str, password: str, app: bool) -
     exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone()
     verb = "ALTER" if exists else "CREATE"
     attrs = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
-    conn.execute(sql.SQL(f"{verb} ROLE {{}} WITH {attrs} PASSWORD {{}}").format(sql.Identifier(name), sql.Literal(password)))
+    conn.execute(
+        sql.SQL(f"{verb} ROLE {{}} WITH {attrs} PASSWORD {{}}").format(sql.Identifier(name), sql.Literal(password))
+    )
     if app:
         conn.execute(sql.SQL("ALTER ROLE {} SET statement_timeout = '60s'").format(sql.Identifier(name)))
 
@@ -51,10 +50,15 @@ def provision(admin: PgTarget, owner: PgTarget, app: PgTarget, fresh: bool = Fal
     with _connect(admin, "postgres") as conn:
         ensure_role(conn, owner.user, owner.password, app=False)
         ensure_role(conn, app.user, app.password, app=True)
+        is_super = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+        if not is_super:  # managed services: a CREATEROLE admin must be a member to hand ownership over
+            conn.execute(sql.SQL("GRANT {} TO current_user").format(sql.Identifier(owner.user)))
         if fresh:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(owner.name)))
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [owner.name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(owner.name), sql.Identifier(owner.user)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(owner.name), sql.Identifier(owner.user))
+            )
     with _connect(admin, owner.name) as conn:
         ident = {"db": sql.Identifier(owner.name), "owner": sql.Identifier(owner.user), "app": sql.Identifier(app.user)}
         for stmt in (
@@ -63,7 +67,8 @@ def provision(admin: PgTarget, owner: PgTarget, app: PgTarget, fresh: bool = Fal
             "ALTER SCHEMA public OWNER TO {owner}",
             "REVOKE ALL ON SCHEMA public FROM PUBLIC",
             "GRANT USAGE ON SCHEMA public TO {app}",
-            "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public "
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}",
             "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {app}",
             "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO {app}",
         ):

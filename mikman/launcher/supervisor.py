@@ -27,8 +27,16 @@ class Supervisor:
         self.procs: dict[str, subprocess.Popen] = {}
 
     def add(self, name: str, cmd: list[str]) -> None:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
         self.procs[name] = proc
         threading.Thread(target=self._pump, args=(name, proc), daemon=True).start()
 
@@ -36,8 +44,20 @@ class Supervisor:
         if importlib.util.find_spec("devices.simulator.__main__") is None:
             return
         count = os.environ.get("MIKMAN_DEMO_DEVICES", "20")
-        self.add("simulator", [sys.executable, "-m", "devices.simulator", "--count", count, "--seed", "1",
-                               "--state", str(ROOT / "data" / "simulator")])
+        self.add(
+            "simulator",
+            [
+                sys.executable,
+                "-m",
+                "devices.simulator",
+                "--count",
+                count,
+                "--seed",
+                "1",
+                "--state",
+                str(ROOT / "data" / "simulator"),
+            ],
+        )
 
     @staticmethod
     def _pump(name: str, proc: subprocess.Popen) -> None:

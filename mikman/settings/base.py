@@ -52,7 +52,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # --- audit (issue 2): the request being served, for audit entries recorded from signals ---
+    "audit.middleware.AuditRequestMiddleware",
+    # --- end audit ---
     "django.contrib.messages.middleware.MessageMiddleware",
+    # --- web UI (ui engineer): forced 2FA enrolment; needs OTPMiddleware above ---
+    "tenants.middleware.ForceTwoFactorMiddleware",
+    # --- end web UI ---
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -81,10 +87,12 @@ TEMPLATES = [
 DB_OWNER, DB_APP = dbconfig.role_targets(DATA_DIR, SECRETS, test=False)
 
 
-def database_settings(owner: dbconfig.PgTarget, app: dbconfig.PgTarget) -> dict:
+def database_settings(owner: dbconfig.PgTarget | None, app: dbconfig.PgTarget) -> dict:
     role = os.environ.get("MIKMAN_DB_ROLE", "app")
     if role not in ("app", "owner"):
         raise ImproperlyConfigured(f"MIKMAN_DB_ROLE={role!r}: use 'app' (default) or 'owner'.")
+    if role == "owner" and owner is None:
+        raise ImproperlyConfigured("Migrations run as the owner role: set DATABASE_OWNER_URL.")
     target = owner if role == "owner" else app
     return {
         "default": target.django()
@@ -128,16 +136,24 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_CALLABLE = "tenants.auth.lockout_response"
+# --- auth engineer (issue 2): axes stores failed logins' form data; mask 2FA codes as well ---
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "otp", "code", "token"]
+# --- end auth engineer ---
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# --- audit (issue 2): reverse proxies in front of the platform; 0: X-Forwarded-For is ignored ---
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# --- end audit ---
 API_TOKEN_DEFAULT_DAYS = envint("API_TOKEN_DEFAULT_DAYS", 90, minimum=1)
 OTP_TOTP_ISSUER = "mikman"
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # --- auth engineer (issue 2): session auth that enforces the 2FA rules ---
         "tenants.api.authentication.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "tenants.api.authentication.TwoFactorSessionAuthentication",
+        # --- end auth engineer ---
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -177,11 +193,34 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict = {}
+# Three queues so polling, jobs and alerting scale independently (Helm: one Deployment each);
+# `make run` runs one worker on all of them.
+CELERY_TASK_DEFAULT_QUEUE = "jobs"
+CELERY_TASK_ROUTES = {"devices.poll*": {"queue": "poll"}, "alerts.*": {"queue": "alerts"}}
+
+# --- Credential encryption (devices.keyring) — BEGIN: owned by devices/keyring ------------------
+# Per-tenant envelope encryption of device credentials, RADIUS and alert-channel secrets. With no
+# Vault configured the embedded keyring (tenant keys wrapped by MIKMAN_MASTER_KEY) is the default.
+VAULT_ADDR = envstr("VAULT_ADDR", "") or ""
+MIKMAN_KEY_BACKEND = (envstr("MIKMAN_KEY_BACKEND", "") or ("vault" if VAULT_ADDR else "local")).strip().lower()
+if MIKMAN_KEY_BACKEND not in ("local", "vault"):
+    raise ImproperlyConfigured(f"MIKMAN_KEY_BACKEND={MIKMAN_KEY_BACKEND!r}: use 'local' or 'vault'.")
+VAULT_TOKEN = envstr("VAULT_TOKEN", "") or ""
+VAULT_ROLE_ID = envstr("VAULT_ROLE_ID", "") or ""
+VAULT_SECRET_ID = envstr("VAULT_SECRET_ID", "") or ""
+VAULT_APPROLE_MOUNT = envstr("VAULT_APPROLE_MOUNT", "approle") or "approle"
+VAULT_CACERT = envstr("VAULT_CACERT", "") or ""
+VAULT_TRANSIT_MOUNT = envstr("VAULT_TRANSIT_MOUNT", "transit") or "transit"
+VAULT_NAMESPACE = envstr("VAULT_NAMESPACE", "") or ""
+VAULT_TIMEOUT = envint("VAULT_TIMEOUT", 5, minimum=1)  # seconds per request
+MIKMAN_SECRET_CACHE_SIZE = envint("MIKMAN_SECRET_CACHE_SIZE", 1024, minimum=0)  # decrypted secrets per process
+MIKMAN_SECRET_CACHE_TTL = envint("MIKMAN_SECRET_CACHE_TTL", 300, minimum=0)  # seconds; 0 disables the cache
+# --- Credential encryption (devices.keyring) — END ----------------------------------------------
 
 # --- Static, i18n ------------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = Path(envstr("MIKMAN_STATIC_ROOT", "") or DATA_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

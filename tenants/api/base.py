@@ -42,6 +42,10 @@ class TenantScopedViewSet(viewsets.ModelViewSet):
         model = self.queryset.model
         if not role_allows(self.access.role, model.view_action):
             raise exceptions.NotFound("No such tenant.")
+        if (self.lookup_url_kwarg or self.lookup_field) in kwargs:
+            # An object outside the user's scope is a 404 whatever the method: checking the role
+            # first would answer 403 to a forged write and so confirm the object exists.
+            self.get_object()
         needed = self.required_action()
         if not self.access.allows(needed):
             raise exceptions.PermissionDenied(f"Your role ({self.access.role}) may not {needed.replace('_', ' ')}.")
@@ -65,3 +69,15 @@ class TenantScopedViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         serializer.save(tenant=self.access.tenant)
+
+
+# --- audit (issue 2): the read-only variant --------------------------------------------------------
+class TenantScopedReadOnlyViewSet(TenantScopedViewSet):
+    """The same tenant resolution, 404 rules and scoping, for data nobody writes through the API
+    (the audit log): only GET, HEAD and OPTIONS are answered; any other method is a 405, and the
+    schema lists no write operations."""
+
+    http_method_names = ["get", "head", "options"]
+
+
+# --- end audit ---------------------------------------------------------------------------------------

@@ -59,6 +59,9 @@ class PlatformSetting(models.Model):
     value = models.JSONField(default=dict)
     updated = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return self.key
+
     @classmethod
     def get(cls, key: str, default=None):
         row = cls.objects.filter(key=key).first()

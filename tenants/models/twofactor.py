@@ -89,6 +89,9 @@ class BackupCode(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "code_digest"], name="tenants_backupcode_unique")]
 
+    def __str__(self) -> str:
+        return f"backup code of {self.user_id} ({'used' if self.used else 'unused'})"
+
     @staticmethod
     def digest(code: str) -> str:
         return crypto.keyed_digest(code, purpose=BACKUP_CODE_PURPOSE)

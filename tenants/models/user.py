@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tenants.roles import TENANT_ROLES, Action
 
-from .base import TenantScopedModel
+from .base import TenantQuerySet, TenantScopedModel
 
 
 class User(AbstractUser):
@@ -37,8 +37,18 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=ROLE_CHOICES)
     created = models.DateTimeField(auto_now_add=True)
 
+    # The tenant API's base viewset scopes by tenant like a TenantScopedModel (but no RLS here).
+    objects = TenantQuerySet.as_manager()
+    site_field: str | None = None
+    site_optional = False
+    view_action = Action.VIEW_STRUCTURE
+
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="tenants_membership_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="tenants_membership_unique"),
+            # Target of MembershipSite's composite (tenant_id, membership_id) foreign key.
+            models.UniqueConstraint(fields=["tenant", "id"], name="tenants_membership_tenant_id_key"),
+        ]
         ordering = ["tenant__name", "user__username"]
 
     def __str__(self) -> str:
@@ -86,12 +96,13 @@ class APIToken(models.Model):
     class Meta:
         ordering = ["-created"]
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
     @classmethod
     def issue(cls, user: User, name: str, expires) -> tuple[APIToken, str]:
         raw = cls.PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(
-            user=user, name=name, key_hash=hash_token(raw), key_prefix=raw[:10], expires=expires
-        )
+        token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), key_prefix=raw[:10], expires=expires)
         return token, raw
 
     @property

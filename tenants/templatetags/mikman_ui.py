@@ -22,3 +22,21 @@ def initials(user) -> str:
     name = (getattr(user, "get_full_name", lambda: "")() or getattr(user, "username", "") or "?").strip()
     parts = [p for p in name.replace(".", " ").split() if p]
     return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+@register.filter
+def details_summary(details, limit: int = 140) -> str:
+    """An audit entry's details as `key=value, …` on one line (already redacted by the audit app)."""
+    if not details:
+        return ""
+    if not isinstance(details, dict):
+        text = str(details)
+    else:
+        text = ", ".join(f"{key}={value}" for key, value in details.items())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@register.filter
+def allows(access, action: str) -> bool:
+    """{% if tenant_access|allows:"view" %}: whether the role holds the action (cosmetic only)."""
+    return bool(access is not None and access.allows(action))

@@ -23,15 +23,10 @@ class Command(BaseCommand):
         tables = conn.introspection.django_table_names(only_existing=True, include_views=False)
         if options.get("available_apps") is not None:
             inhibit_post_migrate = True
-        owner = settings.DB_OWNER
-        kwargs = dict(host=owner.host, port=owner.port, user=owner.user, dbname=owner.name)
-        if owner.password:
-            kwargs["password"] = owner.password
-        with psycopg.connect(**kwargs) as side:
+        with psycopg.connect(**settings.DB_OWNER.connect_kwargs()) as side:
             side.execute("SELECT set_config('mikman.audit_maintenance', 'on', true)")
             if tables:
                 quoted = ", ".join(f'"{t}"' for t in tables)
                 side.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
         if not inhibit_post_migrate:
             emit_post_migrate_signal(0, False, database)
-        

@@ -1,0 +1,3 @@
+from .keys import TenantKey
+
+__all__ = ["TenantKey"]

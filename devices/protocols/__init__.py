@@ -1,0 +1,1 @@
+"""Clients for the protocols the platform speaks to routers (API/API-SSL, SSH, REST, SNMP)."""

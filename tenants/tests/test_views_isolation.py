@@ -1,0 +1,75 @@
+# ruff: noqa: F811  (pytest injects the imported `world` fixture by parameter name)
+"""Generated from the URL conf: every HTML route under /t/<tenant>/ × GET/POST. A member of
+another tenant gets 404 (never a 403 that would confirm the tenant exists) and no foreign data;
+an object id of another tenant used under one's own tenant is a 404 too. New tenant pages are
+covered without anyone remembering to add them here."""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tenants.models import Membership
+from tests.conftest import world  # noqa: F401
+
+
+def _tenant_routes(patterns=None, prefix=""):
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _tenant_routes(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern) and route.startswith("t/<slug:tenant>/"):
+            yield route
+
+
+ROUTES = sorted(set(_tenant_routes()))
+
+
+def _url(route: str, tenant: str, ids: dict) -> str:
+    path = route.replace("<slug:tenant>", tenant)
+    for name, value in ids.items():
+        path = path.replace(f"<uuid:{name}>", str(value))
+    assert "<" not in path, f"{route}: add a sample id for this converter to the isolation test"
+    return "/" + path
+
+
+def _foreign_ids(world) -> dict:
+    """Ids of globex's objects, to be tried through acme's URLs."""
+    return {
+        "site_id": world.east.pk,
+        "membership_id": Membership.objects.get(user=world.users.erin, tenant=world.globex).pk,
+    }
+
+
+def test_the_matrix_found_the_tenant_pages():
+    assert "t/<slug:tenant>/" in ROUTES and "t/<slug:tenant>/sites/" in ROUTES and "t/<slug:tenant>/audit/" in ROUTES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_foreign_tenant_member_gets_404_everywhere(world, route, method):
+    client = Client()
+    client.force_login(world.users.erin)  # admin of globex, nothing in acme
+    own = {
+        "site_id": world.north.pk,
+        "membership_id": Membership.objects.get(user=world.users.bob, tenant=world.acme).pk,
+    }
+    response = getattr(client, method)(_url(route, "acme", own), {"name": "x", "slug": "x", "role": "admin"})
+    assert response.status_code == 404, f"{method.upper()} {route}: {response.status_code}"
+    body = response.content.decode()
+    assert "North" not in body and "Acme" not in body and "bob" not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in ROUTES if "<uuid:" in r])
+@pytest.mark.parametrize("who", ["alice", "root"])
+def test_foreign_object_ids_under_own_tenant_are_404(world, route, who):
+    client = Client()
+    client.force_login(getattr(world.users, who))
+    for method in ("get", "post"):
+        response = getattr(client, method)(
+            _url(route, "acme", _foreign_ids(world)), {"name": "x", "slug": "x", "role": "viewer"}
+        )
+        assert response.status_code in (404, 405), f"{who} {method.upper()} {route}: {response.status_code}"
+        assert "East" not in response.content.decode() and "erin" not in response.content.decode()
+    assert Membership.objects.filter(user=world.users.erin, tenant=world.globex, role="admin").exists()

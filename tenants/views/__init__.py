@@ -1,0 +1,1 @@
+"""The server-rendered web UI: auth, account, platform and tenant pages (tenants/urls.py maps them)."""
