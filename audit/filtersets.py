@@ -16,16 +16,25 @@ class IPAddressFilter(django_filters.Filter):
     field_class = forms.GenericIPAddressField  # a malformed address is a 400, not an inet cast error
 
 
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """ISO 8601 with any offset; converted to UTC because PostgreSQL rejects offsets past ±15:59."""
+
+    def filter(self, qs, value):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(datetime.UTC)
+        return super().filter(qs, value)
+
+
 class AuditEntryFilterSet(django_filters.FilterSet):
     user = django_filters.CharFilter(method="filter_user", help_text="The actor: a user id or a username.")
     username = django_filters.CharFilter(help_text="The actor's username at the time (exact).")
     action = django_filters.CharFilter(
         method="filter_action", help_text="An action (auth.login), or a prefix ending in * (auth.*)."
     )
-    since = django_filters.IsoDateTimeFilter(
+    since = UTCDateTimeFilter(
         field_name="created", lookup_expr="gte", help_text="From this time on (inclusive, ISO 8601)."
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = UTCDateTimeFilter(
         field_name="created", lookup_expr="lt", help_text="Before this time (exclusive, ISO 8601)."
     )
     date_from = django_filters.DateFilter(method="filter_date_from", help_text="From this day on (UTC, inclusive).")

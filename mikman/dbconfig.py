@@ -11,6 +11,7 @@ schema; `mikman_app` is what web, workers, beat and the RADIUS server use. Resol
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -100,4 +101,11 @@ def redis_url() -> str:
 
 
 def embedded_redis_port() -> int:
-    return int(os.environ.get("MIKMAN_EMBEDDED_REDIS_PORT", EMBEDDED_REDIS_PORT))
+    """6390, or — when MIKMAN_DB_NAME names a separate checkout/run — a port of its own (6400-6899),
+    so concurrent runs never share (and stop) each other's embedded Redis."""
+    if "MIKMAN_EMBEDDED_REDIS_PORT" in os.environ:
+        return int(os.environ["MIKMAN_EMBEDDED_REDIS_PORT"])
+    name = os.environ.get("MIKMAN_DB_NAME")
+    if name and name != DEFAULT_DB_NAME:
+        return 6400 + zlib.crc32(name.encode()) % 500
+    return EMBEDDED_REDIS_PORT

@@ -79,18 +79,7 @@ def test_api_conforms_to_its_schema_for_every_role(case, tokens):
     if "tenant" in (case.path_parameters or {}):
         case.path_parameters["tenant"] = "acme"
     for name in ROLES:
-        try:
-            case.call_and_validate(
-                headers={"Authorization": f"Bearer {tokens[name]}"},
-                checks=[not_a_server_error, response_schema_conformance],
-            )
-        except Exception as exc:
-            if KNOWN_ISSUE in str(exc) or KNOWN_ISSUE in repr(getattr(exc, "__cause__", "")):
-                pytest.xfail(f"known, reported to the audit app: {KNOWN_ISSUE} ({case.operation.label})")
-            raise
-
-
-# Reported to the audit engineer (audit/filtersets.py `since`/`until`): django-filter passes a
-# datetime with an offset beyond ±15:59 straight to PostgreSQL → DataError → 500. Only failures
-# with exactly this message are tolerated (as xfail, visible in the summary); remove once fixed.
-KNOWN_ISSUE = "time zone displacement out of range"
+        case.call_and_validate(
+            headers={"Authorization": f"Bearer {tokens[name]}"},
+            checks=[not_a_server_error, response_schema_conformance],
+        )
