@@ -40,3 +40,33 @@ def destroy_vault_tenant_key(self, tenant_id: str) -> bool:
 
     backend_named("vault").destroy_key(tenant_id)
     return True
+
+
+# --- inventory (issue 4): the interactive connectivity check ---------------------------------------
+@shared_task(bind=True, name="devices.run_connectivity_check", soft_time_limit=120, time_limit=150)
+def run_connectivity_check(self, tenant_id: str, check_id: str) -> str:
+    """Run a queued ConnectivityCheck; returns its final state (queued → running → succeeded/failed).
+
+    Deliberately not a TenantTask: that base holds the whole body in one transaction, so the
+    "running / connecting via …" progress would stay invisible until the end. The body commits in
+    short phases, each inside `tenant_context(tenant_id)` (rls.md: one atomic block per batch),
+    and resets the tenant afterwards. Arguments and result are ids and a state, never a secret."""
+    if not tenant_id:
+        raise ValueError(f"{self.name} needs a tenant_id as its first argument")
+    from devices.connectivity import run_check
+
+    return run_check(tenant_id, check_id)
+
+
+# --- polling engineer (issue 4): polling, rollup and partition tasks live in devices/polling/tasks.py;
+# imported here so Celery's autodiscovery (which imports <app>.tasks) registers them. ---------------
+from devices.polling.tasks import (  # noqa: E402, F401
+    poll_batch,
+    poll_maintain_partitions,
+    poll_rollup,
+    poll_rollup_tenant,
+    poll_schedule,
+    poll_tenant,
+)
+
+# --- end polling engineer -------------------------------------------------------------------------

@@ -5,4 +5,10 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("tenants.api.urls")),
     path("", include("audit.api.urls")),
+    # --- inventory (issue 4): devices, credential profiles, events, checks ---
+    path("", include("devices.api.urls")),
+    # --- end inventory ---
+    # --- polling engineer (issue 4): device metrics and the fleet summary ---
+    path("", include("devices.api.metrics_urls")),
+    # --- end polling engineer ---
 ]

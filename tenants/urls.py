@@ -13,6 +13,9 @@ tenant_patterns = [
     path("members/add/", tenant.MemberAddView.as_view(), name="tenant-member-add"),
     path("members/<uuid:membership_id>/edit/", tenant.MemberEditView.as_view(), name="tenant-member-edit"),
     path("members/<uuid:membership_id>/remove/", tenant.MemberRemoveView.as_view(), name="tenant-member-remove"),
+    # --- inventory (issue 4): devices and credential profiles ---
+    path("", include("devices.urls")),
+    # --- end inventory ---
 ]
 
 urlpatterns = [

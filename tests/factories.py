@@ -100,3 +100,62 @@ def enrol_2fa(user: User) -> list[str]:
 
     twofactor.start_enrolment(user)
     return twofactor.confirm_enrolment(user, totp_code(user))
+
+
+# --- Devices (inventory engineer, issue 4) -------------------------------------------------------
+
+
+def make_credential_profile(
+    tenant: Tenant, name: str | None = None, *, username: str = "admin", password: str = "sim-admin"
+):
+    """A credential profile with its password sealed by the tenant's key."""
+    from devices.models import CredentialProfile
+    from devices.services import set_secret
+
+    with tenant_context(tenant.id):
+        profile = CredentialProfile(tenant=tenant, name=name or f"Profile {next(_seq)}", username=username)
+        set_secret(profile, "password", password)
+        profile.save()
+        return profile
+
+
+def make_device(
+    tenant: Tenant, site: Site | None = None, name: str | None = None, *, password: str | None = None, **fields
+):
+    """A device (no check run). `password` sets the per-device override; other fields as given."""
+    from devices.models import Device
+    from devices.services import set_secret
+
+    with tenant_context(tenant.id):
+        n = next(_seq)
+        device = Device(
+            tenant=tenant,
+            site=site,
+            name=name or f"Device {n}",
+            host=fields.pop("host", f"192.0.2.{n % 250 + 1}"),
+            **fields,
+        )
+        if password is not None:
+            set_secret(device, "password", password)
+        device.save()
+        return device
+
+
+def sim_device_fields(sim_device: dict, **extra) -> dict:
+    """Device fields that reach simulated device `sim_device` (an entry of running_fleet's info)."""
+    ports = sim_device["ports"]
+    fields = {"host": sim_device["address"]}
+    for proto, field in (
+        ("api", "api_port"),
+        ("api-ssl", "api_ssl_port"),
+        ("ssh", "ssh_port"),
+        ("rest", "rest_port"),
+        ("snmp", "snmp_port"),
+    ):
+        if proto in ports:
+            fields[field] = ports[proto]
+    fields.update(extra)
+    return fields
+
+
+# --- end devices ---------------------------------------------------------------------------------

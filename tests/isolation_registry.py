@@ -96,6 +96,48 @@ def _register_audit() -> None:
 _register_audit()
 
 
+# --- inventory (issue 4) -------------------------------------------------------------------------
+
+
+def _register_devices() -> None:
+    from django.utils import timezone
+
+    from devices.models import ConnectivityCheck, CredentialProfile, Device, DeviceEvent
+    from devices.services import set_secret
+
+    def canary_device(tenant, site):
+        device = Device(tenant=tenant, site=site, name=f"Canary device {site.slug}", host="192.0.2.77")
+        set_secret(device, "password", "canary-secret-pw")
+        device.save()
+        return device
+
+    @register(Device)
+    def device_factory(tenant, site):
+        return canary_device(tenant, site)
+
+    @register(CredentialProfile)
+    def credential_profile_factory(tenant, site):
+        profile = CredentialProfile(tenant=tenant, name=f"Canary profile {site.slug}", username="canary-user")
+        set_secret(profile, "password", "canary-secret-pw")
+        profile.save()
+        return profile
+
+    @register(DeviceEvent)
+    def device_event_factory(tenant, site):
+        device = canary_device(tenant, site)
+        return DeviceEvent.objects.create(tenant=tenant, device=device, at=timezone.now(), kind="status", new="online")
+
+    @register(ConnectivityCheck)
+    def connectivity_check_factory(tenant, site):
+        return ConnectivityCheck.objects.create(tenant=tenant, device=canary_device(tenant, site), message="Canary")
+
+    del device_factory, credential_profile_factory, device_event_factory, connectivity_check_factory
+
+
+_register_devices()
+# --- end inventory ---------------------------------------------------------------------------------
+
+
 def load_app_registrations() -> None:
     """Import every app's `tests/isolation.py` (if any), where it registers its models."""
     import importlib

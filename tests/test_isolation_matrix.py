@@ -226,6 +226,8 @@ def test_site_scoped_viewer_never_sees_another_sites_objects(world, route: Route
             assert response.status_code == 404, f"dave {method.upper()} {url}: {response.status_code}"
         _assert_clean(response, [str(obj.pk)], f"dave {method.upper()} {url}")
     # The matrix must be able to fail: dave does see his own site's object.
+    if "get" not in route.methods:  # inventory (issue 4): POST-only actions (check, retry, import) list nothing
+        return
     own, own_extra = _build(world, route, "acme", world.north)
     listing = client.get(route.url(_kwargs(route, "acme", own, own_extra)))
     if route.is_detail:

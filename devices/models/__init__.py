@@ -10,6 +10,17 @@ from .device import (
     TLSMode,
 )
 from .keys import TenantKey
+from .metrics import (
+    DeviceRollup1h,
+    DeviceRollup5m,
+    DeviceSample,
+    InterfaceRollup1h,
+    InterfaceRollup5m,
+    InterfaceSample,
+    WirelessRollup1h,
+    WirelessRollup5m,
+    WirelessSample,
+)
 
 __all__ = [
     "CheckState",
@@ -17,9 +28,18 @@ __all__ = [
     "CredentialProfile",
     "Device",
     "DeviceEvent",
+    "DeviceRollup1h",
+    "DeviceRollup5m",
+    "DeviceSample",
     "DeviceStatus",
+    "InterfaceRollup1h",
+    "InterfaceRollup5m",
+    "InterfaceSample",
     "Protocol",
     "SNMPVersion",
     "TLSMode",
     "TenantKey",
+    "WirelessRollup1h",
+    "WirelessRollup5m",
+    "WirelessSample",
 ]

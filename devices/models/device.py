@@ -244,3 +244,17 @@ class ConnectivityCheck(TenantScopedModel):
     @property
     def done(self) -> bool:
         return self.state in (CheckState.SUCCEEDED, CheckState.FAILED)
+
+    @property
+    def stalled(self) -> bool:
+        """Still queued after STALL_AFTER: no worker took it (the UI stops polling and says so)."""
+        from django.utils import timezone
+
+        return (
+            self.state == CheckState.QUEUED
+            and self.created is not None
+            and (timezone.now() - self.created).total_seconds() > STALL_AFTER_S
+        )
+
+
+STALL_AFTER_S = 120

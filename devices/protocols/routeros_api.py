@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections import deque
 
 from librouteros import async_create_transport
 from librouteros.exceptions import ConnectionClosed, FatalError, MultiTrapError, TrapError
@@ -53,28 +54,48 @@ def _split_word(buf: bytearray, pos: int) -> tuple[int, int] | None:
 
 
 class BufferedApiProtocol(AsyncApiProtocol):
-    """Reads whole chunks from the stream and cuts sentences out of a buffer."""
+    """Reads whole chunks from the stream and cuts every complete sentence out of the buffer at
+    once (one buffer shift per read, not one per sentence: a 28-interface reply arrives in one
+    read and would otherwise be shifted 28 times)."""
 
     def __init__(self, transport, encoding: str, timeout: float | None = None):
         super().__init__(transport, encoding, timeout)
         self._buf = bytearray()
+        self._ready: deque[tuple[str, ...]] = deque()
 
     async def writeSentence(self, cmd: str, *words: str) -> None:  # noqa: N802 - librouteros' name
         self.transport.writer.write(encode_sentence(cmd, *words, encoding=self.encoding))
         await asyncio.wait_for(self.transport.writer.drain(), self.timeout)
 
-    def _take_sentence(self) -> tuple[str, ...] | None:
-        buf, pos, words = self._buf, 0, []
+    def write_sentences(self, sentences: list[tuple[str, ...]]) -> None:
+        """Queue several sentences in one write (pipelining; the caller drains)."""
+        self.transport.writer.write(b"".join(encode_sentence(*words, encoding=self.encoding) for words in sentences))
+
+    async def drain(self) -> None:
+        await asyncio.wait_for(self.transport.writer.drain(), self.timeout)
+
+    def _take_sentences(self) -> None:
+        buf, pos, words, done = self._buf, 0, [], 0
+        encoding, ready = self.encoding, self._ready
         while True:
             span = _split_word(buf, pos)
             if span is None:
-                return None
+                break
             start, end = span
             if start == end:  # the empty word ends a sentence
-                del buf[:end]
-                return tuple(words)
-            words.append(buf[start:end].decode(self.encoding, errors="replace"))
+                ready.append(tuple(words))
+                words = []
+                done = end
+            else:
+                words.append(buf[start:end].decode(encoding, errors="replace"))
             pos = end
+        if done:
+            del buf[:done]
+
+    def _take_sentence(self) -> tuple[str, ...] | None:
+        if not self._ready:
+            self._take_sentences()
+        return self._ready.popleft() if self._ready else None
 
     async def readSentence(self) -> tuple[str, tuple[str, ...]]:  # noqa: N802
         sentence = self._take_sentence()
@@ -121,6 +142,40 @@ class RawApi:
         if traps:
             raise traps[0]
         return rows
+
+    async def call_many(self, commands: list[tuple[str, ...]]) -> list[list[dict[str, str]] | TrapError]:
+        """Pipeline several commands on one connection: each is sent with its own `.tag`, all in
+        one write, and the replies (which RouterOS may interleave) are sorted back by tag. One
+        round trip instead of one per command. Per command: its rows, or the TrapError it got
+        (a trap fails only that command). Connection errors raise as for `call`."""
+        self.protocol.write_sentences([(*command, f".tag={i}") for i, command in enumerate(commands)])
+        await self.protocol.drain()
+        results: list[list[dict[str, str]] | TrapError] = [[] for _ in commands]
+        pending = len(commands)
+        while pending:
+            reply, sentence_words = await self.protocol.readSentence()
+            row: dict[str, str] = {}
+            tag = -1
+            for word in sentence_words:
+                if word[0] == "=":
+                    name, _, value = word[1:].partition("=")
+                    row[name] = value
+                elif word.startswith(".tag="):
+                    tag = int(word[5:])
+                else:
+                    name, _, value = word.partition("=")
+                    row[name] = value
+            if not 0 <= tag < len(commands):
+                continue  # an untagged or foreign reply: not ours
+            if reply == "!re":
+                out = results[tag]
+                if isinstance(out, list):
+                    out.append(row)
+            elif reply == "!trap":
+                results[tag] = TrapError(message=row.get("message", ""), category=_int(row.get("category")))
+            elif reply == "!done":
+                pending -= 1
+        return results
 
     async def close(self) -> None:
         """Close without waiting long for the peer (a TLS close_notify may never be answered)."""

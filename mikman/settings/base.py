@@ -198,6 +198,36 @@ CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_TASK_DEFAULT_QUEUE = "jobs"
 CELERY_TASK_ROUTES = {"devices.poll*": {"queue": "poll"}, "alerts.*": {"queue": "alerts"}}
 
+# --- polling engine and metrics (issue 4, polling engineer) — BEGIN -----------------------------
+# devices/polling/: beat runs `devices.poll_schedule` every POLL_SCHEDULE_EVERY_S; per tenant,
+# `devices.poll_tenant` claims the devices due before the next tick and sends batches of
+# POLL_BATCH_SIZE to `devices.poll_batch` (queue `poll`; run that worker with `--pool threads -c 4`).
+POLL_SCHEDULE_EVERY_S = envint("POLL_SCHEDULE_EVERY_S", 10, minimum=1)
+POLL_BATCH_SIZE = envint("POLL_BATCH_SIZE", 250, minimum=1)
+POLL_LEAD_S = envint("POLL_LEAD_S", 2, minimum=0)  # batches reach the worker this long before they are due
+POLL_STORE_THREADS = envint("POLL_STORE_THREADS", 2, minimum=1)  # per worker process, one DB connection each
+POLL_CONCURRENCY = envint("POLL_CONCURRENCY", 200, minimum=1)  # conversations in flight per worker process
+POLL_CONNECT_TIMEOUT_S = envint("POLL_CONNECT_TIMEOUT_S", 10, minimum=1)
+POLL_COMMAND_TIMEOUT_S = envint("POLL_COMMAND_TIMEOUT_S", 30, minimum=1)
+POLL_IDLE_CLOSE_S = envint("POLL_IDLE_CLOSE_S", 300, minimum=10)  # open API connections unused this long close
+POLL_FACTS_EVERY_S = envint("POLL_FACTS_EVERY_S", 900, minimum=0)  # identity/routerboard/license re-read
+POLL_JITTER_PERCENT = envint("POLL_JITTER_PERCENT", 5, minimum=0)  # next poll = due + interval ± this % of it
+POLL_BREAKER_FAILURES = envint("POLL_BREAKER_FAILURES", 5, minimum=1)  # failures before backing off
+POLL_BACKOFF_MIN_S = envint("POLL_BACKOFF_MIN_S", 30, minimum=1)
+POLL_BACKOFF_MAX_S = envint("POLL_BACKOFF_MAX_S", 900, minimum=1)
+METRICS_RAW_RETENTION_DAYS = envint("METRICS_RAW_RETENTION_DAYS", 7, minimum=1)
+METRICS_5M_RETENTION_DAYS = envint("METRICS_5M_RETENTION_DAYS", 30, minimum=1)
+METRICS_1H_RETENTION_DAYS = envint("METRICS_1H_RETENTION_DAYS", 365, minimum=1)  # sizing: devices/METRICS.md
+METRICS_PARTITIONS_AHEAD_DAYS = envint("METRICS_PARTITIONS_AHEAD_DAYS", 3, minimum=1)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "devices-poll-schedule": {"task": "devices.poll_schedule", "schedule": float(POLL_SCHEDULE_EVERY_S)},
+        "devices-poll-rollup": {"task": "devices.poll_rollup", "schedule": 300.0},
+        "devices-poll-maintain-partitions": {"task": "devices.poll_maintain_partitions", "schedule": 3600.0},
+    }
+)
+# --- polling engine and metrics — END -----------------------------------------------------------
+
 # --- Credential encryption (devices.keyring) — BEGIN: owned by devices/keyring ------------------
 # Per-tenant envelope encryption of device credentials, RADIUS and alert-channel secrets. With no
 # Vault configured the embedded keyring (tenant keys wrapped by MIKMAN_MASTER_KEY) is the default.

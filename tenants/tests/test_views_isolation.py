@@ -32,11 +32,24 @@ def _url(route: str, tenant: str, ids: dict) -> str:
     return "/" + path
 
 
+def _inventory_ids(tenant, site) -> dict:
+    """inventory (issue 4): a device, its connectivity check and a credential profile of `tenant`."""
+    from devices.models import ConnectivityCheck
+    from tenants.context import tenant_context
+    from tests.factories import make_credential_profile, make_device
+
+    device = make_device(tenant, site)
+    with tenant_context(tenant.id):
+        check = ConnectivityCheck.objects.create(tenant=tenant, device=device)
+    return {"device_id": device.pk, "check_id": check.pk, "profile_id": make_credential_profile(tenant).pk}
+
+
 def _foreign_ids(world) -> dict:
     """Ids of globex's objects, to be tried through acme's URLs."""
     return {
         "site_id": world.east.pk,
         "membership_id": Membership.objects.get(user=world.users.erin, tenant=world.globex).pk,
+        **_inventory_ids(world.globex, world.east),
     }
 
 
@@ -53,6 +66,7 @@ def test_foreign_tenant_member_gets_404_everywhere(world, route, method):
     own = {
         "site_id": world.north.pk,
         "membership_id": Membership.objects.get(user=world.users.bob, tenant=world.acme).pk,
+        **_inventory_ids(world.acme, world.north),
     }
     response = getattr(client, method)(_url(route, "acme", own), {"name": "x", "slug": "x", "role": "admin"})
     assert response.status_code == 404, f"{method.upper()} {route}: {response.status_code}"

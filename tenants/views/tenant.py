@@ -26,6 +26,20 @@ def device_count(access) -> int | None:
     return model.objects.restrict(access, Action.VIEW).count()
 
 
+# --- inventory (issue 4): device counts by status on the dashboard ---
+def device_status_counts(access) -> list[tuple[str, str, int]]:
+    """(status, label, count) of the devices the user can see, every status listed."""
+    from django.db.models import Count
+
+    from devices.models import Device, DeviceStatus
+
+    counts = dict(Device.objects.restrict(access, Action.VIEW).values_list("status").annotate(n=Count("id")).order_by())
+    return [(value, label, counts.get(value, 0)) for value, label in DeviceStatus.choices]
+
+
+# --- end inventory ---
+
+
 class DashboardView(TenantViewMixin, TemplateView):
     template_name = "tenant/dashboard.html"
     section = "dashboard"
@@ -41,6 +55,9 @@ class DashboardView(TenantViewMixin, TemplateView):
             devices=device_count(self.access) if self.access.allows(Action.VIEW) else None,
             reads_tenant_data=self.access.allows(Action.VIEW),
         )
+        if self.access.allows(Action.VIEW):  # inventory (issue 4)
+            context["device_statuses"] = device_status_counts(self.access)
+            context["devices_online"] = next(n for s, _, n in context["device_statuses"] if s == "online")
         return context
 
 

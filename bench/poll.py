@@ -1,0 +1,353 @@
+"""Benchmark the polling engine end to end (not a unit test).
+
+    MIKMAN_DB_NAME=mikman_pollbench .venv/bin/python -m mikman.launcher prepare   # once
+    MIKMAN_DB_NAME=mikman_pollbench DJANGO_SETTINGS_MODULE=mikman.settings.dev \\
+        .venv/bin/python bench/poll.py --devices 10000 [--interval 20] [--latency-ms 20] [--duration 60]
+
+1. Starts `python -m devices.simulator` with N API devices whose replies carry lognormal latency
+   (median --latency-ms, sigma 0.5), one address per device, one shared port.
+2. Registers them as devices of a tenant "bench" (one credential profile; first polls spread
+   over one interval), replacing the devices of an earlier run.
+3. Starts ONE real Celery worker as production runs the poll queue
+   (`celery -A mikman worker -Q poll --pool threads -c 4`, DJANGO_DEBUG=false) and acts as beat:
+   sends `devices.poll_schedule` every POLL_SCHEDULE_EVERY_S. Everything else — claiming due
+   devices, batches, locks, the engine, storing samples and state — is the worker's own code.
+4. After a warm-up of one interval, measures for --duration seconds: device polls per second
+   that were STORED (device-sample rows written in the window), the poll lag (start − scheduled
+   time, from the worker's Redis statistics), the worker's CPU and resident memory.
+5. Baseline: the same devices polled by a naive sequential loop — librouteros `connect()` (sync),
+   the same menus, one INSERT per row — for --naive-seconds.
+
+Last line:
+    RESULT polls_per_s=… p95_lag_s=… naive_polls_per_s=… ratio=… worker_rss_mb=…
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mikman.settings.dev")
+os.environ.setdefault("DJANGO_DEBUG", "false")
+
+PASSWORD = "sim-admin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_simulator(count: int, latency_ms: float, port: int) -> tuple[subprocess.Popen, dict]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "devices.simulator",
+        "--count",
+        str(count),
+        "--seed",
+        "1",
+        "--protocols",
+        "api",
+        "--api-port",
+        str(port),
+        "--list",
+        "0",
+    ]
+    if latency_ms > 0:
+        cmd += ["--latency", f"lognormal:{latency_ms:g}ms:0.5"]
+    sim = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.time() + 300
+    assert sim.stdout is not None
+    while time.time() < deadline:
+        line = sim.stdout.readline()
+        if not line:
+            raise SystemExit("simulator exited before READY")
+        if line.startswith("READY "):
+            return sim, json.loads(line[6:])
+    raise SystemExit("simulator not READY in time")
+
+
+def register(count: int, port: int, interval: int) -> tuple[str, list[tuple[str, str]]]:
+    """(tenant id, [(device id, address)]); devices of an earlier run are replaced."""
+    from devices.models import CredentialProfile, Device
+    from devices.services import set_secret
+    from devices.simulator.fleet import address_of
+    from tenants.context import tenant_context
+    from tenants.models import Tenant
+
+    tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    now = datetime.now(UTC)
+    with tenant_context(tenant.id):
+        Device.objects.filter(tenant=tenant).delete()
+        profile = CredentialProfile.objects.filter(tenant=tenant, name="bench").first()
+        if profile is None:
+            profile = CredentialProfile(tenant=tenant, name="bench", username="admin")
+            set_secret(profile, "password", PASSWORD)
+            profile.save()
+        devices = [
+            Device(
+                id=uuid.uuid4(),
+                tenant=tenant,
+                name=f"bench-{i:05d}",
+                host=address_of(i),
+                api_port=port,
+                protocol="api",
+                fallback_protocols=[],
+                credential_profile=profile,
+                poll_interval_s=interval,
+                next_poll_at=now + timedelta(seconds=interval * i / count),
+            )
+            for i in range(count)
+        ]
+        Device.objects.bulk_create(devices, batch_size=2000)
+    return str(tenant.id), [(str(d.id), d.host) for d in devices]
+
+
+def proc_cpu_s(pid: int) -> float:
+    import psutil
+
+    p = psutil.Process(pid)
+    total = p.cpu_times().user + p.cpu_times().system
+    for child in p.children(recursive=True):
+        try:
+            total += child.cpu_times().user + child.cpu_times().system
+        except psutil.Error:
+            pass
+    return total
+
+
+def proc_rss_mb(pid: int) -> float:
+    import psutil
+
+    return psutil.Process(pid).memory_info().rss / 2**20
+
+
+def stored_polls(tenant_id: str, since: datetime, until: datetime) -> int:
+    from django.db import connection
+
+    from tenants.context import tenant_context
+
+    with tenant_context(tenant_id), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM devices_devicesample WHERE tenant_id = %s AND ts >= %s AND ts < %s",
+            [tenant_id, since, until],
+        )
+        return cursor.fetchone()[0]
+
+
+def naive_loop(tenant_id: str, devices: list[tuple[str, str]], port: int, seconds: float) -> float:
+    """Sequential, synchronous librouteros: connect, log in, the same menus, one INSERT per row."""
+    import librouteros
+    from django.db import connection
+
+    from tenants.context import tenant_context
+
+    done = 0
+    start = time.time()
+    for device_id, address in devices:
+        if time.time() - start > seconds:
+            break
+        api = librouteros.connect(address, "admin", PASSWORD, port=port, timeout=10)
+        try:
+            resource = list(api("/system/resource/print"))[0]
+            list(api("/system/health/print"))
+            interfaces = list(api("/interface/print"))
+            list(api("/system/identity/print"))
+        finally:
+            api.close()
+        now = datetime.now(UTC)
+        with tenant_context(tenant_id), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO devices_devicesample (ts, tenant_id, device_id, cpu, mem_total) VALUES (%s,%s,%s,%s,%s)",
+                [now, tenant_id, device_id, resource.get("cpu-load"), resource.get("total-memory")],
+            )
+            for row in interfaces:
+                cursor.execute(
+                    "INSERT INTO devices_interfacesample (ts, tenant_id, device_id, ifname, rx_bytes, tx_bytes, "
+                    "running) VALUES (%s,%s,%s,%s,%s,%s,%s)",
+                    [now, tenant_id, device_id, row.get("name"), row.get("rx-byte", 0), row.get("tx-byte", 0), True],
+                )
+        done += 1
+    return done / (time.time() - start)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--interval", type=int, default=20, help="poll interval of every device (s)")
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="median reply latency (lognormal)")
+    parser.add_argument("--duration", type=float, default=60.0, help="measured seconds (after one interval)")
+    parser.add_argument("--naive-seconds", type=float, default=15.0)
+    parser.add_argument("--threads", type=int, default=4, help="worker task threads")
+    parser.add_argument("--profile", default="", help="py-spy the worker into this file (speedscope)")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from devices.polling import stats
+    from devices.polling.partitions import maintain
+
+    redis_proc = None
+    if not os.environ.get("REDIS_URL"):  # the embedded Redis, as `make run` would start it
+        from mikman import dbconfig
+        from mikman.launcher import embedded
+        from mikman.secrets_store import data_dir
+
+        redis_proc = embedded.start_redis(data_dir(), dbconfig.embedded_redis_port())
+    port = free_port()
+    print(f"starting simulator: {args.devices} devices, latency lognormal median {args.latency_ms} ms", flush=True)
+    sim, ready = start_simulator(args.devices, args.latency_ms, port)
+    worker = None
+    try:
+        from django.db import transaction
+
+        with transaction.atomic():
+            maintain()
+        tenant_id, devices = register(args.devices, port, args.interval)
+        print(f"registered {len(devices)} devices for tenant bench ({tenant_id})", flush=True)
+        stats.snapshot(clear=True)
+        env = dict(os.environ, DJANGO_DEBUG="false")
+        worker = subprocess.Popen(
+            [
+                os.path.join(os.path.dirname(sys.executable), "celery"),
+                "-A",
+                "mikman",
+                "worker",
+                "-Q",
+                "poll",
+                "--pool",
+                "threads",
+                "-c",
+                str(args.threads),
+                "--loglevel",
+                "WARNING",
+                "-n",
+                f"pollbench-{os.getpid()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        from devices.polling.tasks import poll_schedule
+
+        tick = settings.POLL_SCHEDULE_EVERY_S
+        started = time.time()
+        warmup_end = started + args.interval + tick
+        measure_end = warmup_end + args.duration
+        cpu0 = rss_peak = 0.0
+        measuring = False
+        profiler = None
+        next_tick = started
+        while time.time() < measure_end:
+            now = time.time()
+            if now >= next_tick:
+                poll_schedule.delay()
+                next_tick += tick
+            if not measuring and now >= warmup_end:
+                measuring = True
+                stats.snapshot(clear=True)
+                cpu0, t0 = proc_cpu_s(worker.pid), time.time()
+                since = datetime.now(UTC)
+                if args.profile:
+                    profiler = subprocess.Popen(
+                        [
+                            os.path.join(os.path.dirname(sys.executable), "py-spy"),
+                            "record",
+                            "--pid",
+                            str(worker.pid),
+                            "--duration",
+                            str(int(min(args.duration, 30))),
+                            "--rate",
+                            "50",
+                            "--format",
+                            "speedscope",
+                            "-o",
+                            args.profile,
+                            "--nonblocking",
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+            if measuring:
+                rss_peak = max(rss_peak, proc_rss_mb(worker.pid))
+            time.sleep(min(0.5, max(0.0, next_tick - time.time())))
+        elapsed = time.time() - t0
+        cpu = proc_cpu_s(worker.pid) - cpu0
+        until = datetime.now(UTC)
+        time.sleep(3)  # polls of the window still being stored (they carry their own timestamps)
+        snap = stats.snapshot(clear=True)
+        polls = stored_polls(tenant_id, since, until)
+        lags = [ms / 1000 for ms in snap["lag_ms"]]
+        polls_per_s = polls / elapsed
+        p50, p95 = percentile(lags, 0.5), percentile(lags, 0.95)
+        delays = [ms / 1000 for ms in snap["batch_delay_ms"]]
+        print(
+            f"batch task start delay vs first due: p50 {percentile(delays, 0.5):.2f} s "
+            f"p95 {percentile(delays, 0.95):.2f} s max {max(delays) if delays else float('nan'):.2f} s "
+            f"({len(delays)} batches)",
+            flush=True,
+        )
+        print(
+            f"measured {elapsed:.0f} s: {polls} polls stored ({polls_per_s:.0f}/s), outcomes {snap['counts']}, "
+            f"lag p50 {p50:.2f} s p95 {p95:.2f} s max {max(lags) if lags else float('nan'):.2f} s, "
+            f"worker CPU {cpu / elapsed * 100:.0f}% of a core, RSS peak {rss_peak:.0f} MB",
+            flush=True,
+        )
+        if profiler is not None:
+            profiler.wait(60)
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        worker = None
+        naive = naive_loop(tenant_id, devices, port, args.naive_seconds)
+        print(f"naive sequential sync librouteros loop: {naive:.1f} polls/s", flush=True)
+        ratio = polls_per_s / naive if naive else float("inf")
+        print(
+            f"RESULT polls_per_s={polls_per_s:.0f} p50_lag_s={p50:.2f} p95_lag_s={p95:.2f} "
+            f"naive_polls_per_s={naive:.1f} ratio={ratio:.0f} worker_rss_mb={rss_peak:.0f} "
+            f"worker_cpu_pct={cpu / elapsed * 100:.0f} devices={args.devices} interval_s={args.interval} "
+            f"latency_ms={args.latency_ms:g}",
+            flush=True,
+        )
+    finally:
+        if worker is not None:
+            worker.kill()
+        sim.send_signal(signal.SIGINT)
+        try:
+            sim.wait(20)
+        except subprocess.TimeoutExpired:
+            sim.kill()
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

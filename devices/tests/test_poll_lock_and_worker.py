@@ -1,0 +1,75 @@
+# ruff: noqa: F811  (pytest injects the imported fixtures by parameter name)
+"""The per-device Redis lock (two batches for one device → one poll) and a real Celery worker."""
+
+import threading
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connection
+
+from devices.polling.lock import DeviceLocks
+from devices.polling.tasks import poll_batch, poll_tenant
+from mikman.celery import app
+from tenants.context import tenant_context
+
+from .poll_support import fleet, fresh_poll_state, poll, reload, rows, sim, sim_device, world  # noqa: F401
+
+
+@pytest.fixture
+def worker(transactional_db):
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, loglevel="WARNING", queues=[app.conf.task_default_queue]
+    ):
+        yield
+
+
+@pytest.mark.django_db
+def test_a_device_locked_by_another_worker_is_skipped(world, fleet):
+    device = sim_device(world.acme, fleet, 0)
+    other_worker = DeviceLocks()
+    assert other_worker.acquire([str(device.pk)], 30) == [str(device.pk)]
+    try:
+        assert poll(device) == {"polled": 0, "skipped_locked": 1}
+    finally:
+        other_worker.release()
+    assert poll(device)["polled"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_batches_poll_a_device_once(world, fleet):
+    fleet["fleet"].set_fault(1, "slow:300ms")  # keeps the first batch busy while the second arrives
+    device = sim_device(world.acme, fleet, 1)
+    results = []
+
+    def run():
+        try:
+            results.append(poll_batch(str(world.acme.id), [str(device.pk)], [time.time()]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(r["polled"] for r in results) == [0, 1]
+    assert rows(world.acme, "SELECT count(*) FROM devices_devicesample WHERE device_id = %s", [device.pk]) == [(1,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_runs_poll_batch_and_poll_tenant(world, fleet, worker):
+    device = sim_device(world.acme, fleet, 2)
+    result = poll_batch.delay(str(world.acme.id), [str(device.pk)], [time.time()]).get(timeout=60)
+    assert result["polled"] == 1 and result["ok"] == 1 and result["rows"] > 1
+    assert reload(device).status == "online"
+    # the scheduler path: poll_tenant claims the due device and sends a batch to the worker
+    second = sim_device(world.acme, fleet, 3)
+    with tenant_context(world.acme.id):
+        type(second).objects.filter(pk=second.pk).update(next_poll_at=None)
+    poll_tenant.delay(str(world.acme.id)).get(timeout=30)
+    deadline = time.time() + 40
+    while time.time() < deadline and reload(second).last_seen is None:
+        time.sleep(0.3)
+    assert reload(second).status == "online"
+    assert reload(second).next_poll_at is not None
