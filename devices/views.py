@@ -4,18 +4,21 @@ through devices.services, exactly as the API's do."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
 
 from devices import importer, services
 from devices.filtersets import DeviceFilterSet
 from devices.forms import CredentialProfileForm, DeviceForm, ImportForm
-from devices.models import ConnectivityCheck, CredentialProfile, Device, DeviceStatus
+from devices.models import ConnectivityCheck, CredentialProfile, Device, DeviceSample, DeviceStatus, InterfaceSample
 from tenants.forms import apply_errors
 from tenants.models import Site
 from tenants.roles import Action
@@ -90,7 +93,35 @@ class DeviceDetailView(DevicesMixin, TemplateView):
             events=list(device.events.order_by("-at")[:20]),
             check=device.checks.order_by("-created").first(),
         )
+        context.update(self.chart_context(device))
         return context
+
+    # --- charts: the browser draws them from the metrics API (static/js/device-charts.js) ---
+    CHART_INTERFACES = 12
+
+    def chart_context(self, device: Device) -> dict:
+        """The metrics API URL, the interfaces seen in the last day, whether any sample exists."""
+        since = timezone.now() - timedelta(days=7)
+        scope = {"tenant_id": device.tenant_id, "device_id": device.pk}
+        has_samples = DeviceSample.objects.filter(**scope, ts__gte=since).exists()
+        interfaces = []
+        if has_samples:
+            day = timezone.now() - timedelta(days=1)
+            names = (
+                InterfaceSample.objects.filter(**scope, ts__gte=day)
+                .order_by("ifname")
+                .values_list("ifname", flat=True)
+                .distinct()
+            )
+            # the API splits `series` on commas: such names cannot be asked for
+            interfaces = [n for n in names if "," not in n][: self.CHART_INTERFACES]
+        return {
+            "metrics_url": reverse("device-metrics", kwargs={"tenant": self.tenant.slug, "pk": str(device.pk)}),
+            "chart_interfaces": ",".join(interfaces),
+            "has_samples": has_samples,
+        }
+
+    # --- end charts ---
 
 
 class DeviceFormView(DevicesMixin, FormView):

@@ -40,6 +40,41 @@ def device_status_counts(access) -> list[tuple[str, str, int]]:
 # --- end inventory ---
 
 
+# --- charts: "Top CPU" and "Recent events" dashboard cards ---
+TOP_CPU_WINDOW_MINUTES = 30  # "latest" = the newest sample within this window (keeps the scan small)
+
+
+def top_cpu(access, limit: int = 5) -> list[dict]:
+    """The `limit` visible devices with the highest latest CPU load (site scope applies)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from devices.models import Device, DeviceSample
+
+    since = timezone.now() - timedelta(minutes=TOP_CPU_WINDOW_MINUTES)
+    latest = list(
+        DeviceSample.objects.restrict(access, Action.VIEW)
+        .filter(ts__gte=since, cpu__isnull=False)
+        .order_by("device_id", "-ts")
+        .distinct("device_id")
+        .values_list("device_id", "cpu", "ts")
+    )
+    latest.sort(key=lambda row: (-row[1], str(row[0])))
+    devices = Device.objects.restrict(access, Action.VIEW).select_related("site").in_bulk([row[0] for row in latest])
+    rows = [{"device": devices[d], "cpu": cpu, "ts": ts} for d, cpu, ts in latest if d in devices]
+    return rows[:limit]
+
+
+def recent_events(access, limit: int = 10):
+    from devices.models import DeviceEvent
+
+    return list(DeviceEvent.objects.restrict(access, Action.VIEW).select_related("device").order_by("-at")[:limit])
+
+
+# --- end charts ---
+
+
 class DashboardView(TenantViewMixin, TemplateView):
     template_name = "tenant/dashboard.html"
     section = "dashboard"
@@ -58,6 +93,8 @@ class DashboardView(TenantViewMixin, TemplateView):
         if self.access.allows(Action.VIEW):  # inventory (issue 4)
             context["device_statuses"] = device_status_counts(self.access)
             context["devices_online"] = next(n for s, _, n in context["device_statuses"] if s == "online")
+            context["top_cpu"] = top_cpu(self.access)  # charts
+            context["recent_events"] = recent_events(self.access)  # charts
         return context
 
 
