@@ -262,6 +262,7 @@ def main() -> int:
         measuring = False
         profiler = None
         next_tick = started
+        next_report, lag_seen = started + 5, 0
         while time.time() < measure_end:
             now = time.time()
             if now >= next_tick:
@@ -270,6 +271,7 @@ def main() -> int:
             if not measuring and now >= warmup_end:
                 measuring = True
                 stats.snapshot(clear=True)
+                lag_seen = 0
                 cpu0, t0 = proc_cpu_s(worker.pid), time.time()
                 since = datetime.now(UTC)
                 if args.profile:
@@ -294,6 +296,20 @@ def main() -> int:
                     )
             if measuring:
                 rss_peak = max(rss_peak, proc_rss_mb(worker.pid))
+            if now >= next_report:
+                # Lag of the polls stored in the last few seconds (where a late stretch happens:
+                # warm-up backlog or steady state); read only, the lists are not cleared here.
+                conn = stats.client()
+                new_lags = [int(x) / 1000 for x in conn.lrange(stats.LAG_KEY, lag_seen, -1)]
+                lag_seen += len(new_lags)
+                counts = {k.decode(): int(v) for k, v in conn.hgetall(stats.COUNT_KEY).items()}
+                print(
+                    f"  t={now - started:5.1f}s stored {len(new_lags)} polls, "
+                    f"lag p95 {percentile(new_lags, 0.95):.2f} s max {max(new_lags, default=float('nan')):.2f} s, "
+                    f"counts {counts}",
+                    flush=True,
+                )
+                next_report = now + 5
             time.sleep(min(0.5, max(0.0, next_tick - time.time())))
         elapsed = time.time() - t0
         cpu = proc_cpu_s(worker.pid) - cpu0

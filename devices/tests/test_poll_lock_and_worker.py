@@ -36,6 +36,29 @@ def test_a_device_locked_by_another_worker_is_skipped(world, fleet):
     assert poll(device)["polled"] == 1
 
 
+@pytest.mark.django_db
+def test_a_locked_device_of_a_scheduled_batch_is_tried_again_not_lost(world, fleet, monkeypatch):
+    """wait=False batches (what poll_tenant sends) re-send a still-locked device a little later
+    (its next_poll_at has already moved on: skipping it would lose the poll), up to LOCK_RETRIES
+    times; only then does it count as skipped. Never two polls of it at once."""
+    from devices.polling import tasks
+
+    device = sim_device(world.acme, fleet, 4)
+    sent = []
+    monkeypatch.setattr(tasks.poll_batch, "apply_async", lambda args, kwargs=None, **opts: sent.append((args, kwargs)))
+    other_worker = DeviceLocks()
+    assert other_worker.acquire([str(device.pk)], 30) == [str(device.pk)]
+    try:
+        due = time.time()
+        result = poll_batch(str(world.acme.id), [str(device.pk)], [due], False)
+        assert result == {"polled": 0, "skipped_locked": 0}
+        assert sent == [((str(world.acme.id), [str(device.pk)], [due], False), {"lock_retries": 1})]
+        last = poll_batch(str(world.acme.id), [str(device.pk)], [due], False, lock_retries=tasks.LOCK_RETRIES)
+        assert last == {"polled": 0, "skipped_locked": 1} and len(sent) == 1  # given up: counted, not re-sent
+    finally:
+        other_worker.release()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_batches_poll_a_device_once(world, fleet):
     fleet["fleet"].set_fault(1, "slow:300ms")  # keeps the first batch busy while the second arrives
