@@ -58,8 +58,9 @@ def run_connectivity_check(self, tenant_id: str, check_id: str) -> str:
     return run_check(tenant_id, check_id)
 
 
-# --- polling engineer (issue 4): polling, rollup and partition tasks live in devices/polling/tasks.py;
-# imported here so Celery's autodiscovery (which imports <app>.tasks) registers them. ---------------
+# Tasks of the other device modules, imported here so Celery's autodiscovery (which imports
+# <app>.tasks) registers them: polling, rollup and partitions (devices/polling), feeds (devices/feeds).
+from devices.feeds.tasks import refresh_feeds_task  # noqa: E402, F401
 from devices.polling.tasks import (  # noqa: E402, F401
     poll_batch,
     poll_maintain_partitions,
@@ -68,5 +69,3 @@ from devices.polling.tasks import (  # noqa: E402, F401
     poll_schedule,
     poll_tenant,
 )
-
-# --- end polling engineer -------------------------------------------------------------------------

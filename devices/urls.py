@@ -3,6 +3,7 @@
 from django.urls import path
 
 from devices import views
+from devices.feeds.views import CveExposureView
 
 urlpatterns = [
     path("devices/", views.DeviceListView.as_view(), name="device-list"),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("devices/<uuid:device_id>/remove/", views.DeviceRemoveView.as_view(), name="device-remove"),
     path("devices/<uuid:device_id>/check/", views.DeviceCheckView.as_view(), name="device-check"),
     path("devices/<uuid:device_id>/retry/", views.DeviceRetryView.as_view(), name="device-retry"),
+    path("cves/", CveExposureView.as_view(), name="cve-exposure"),
     path("credentials/", views.CredentialListView.as_view(), name="credential-list"),
     path("credentials/add/", views.CredentialFormView.as_view(), name="credential-add"),
     path("credentials/<uuid:profile_id>/edit/", views.CredentialFormView.as_view(), name="credential-edit"),

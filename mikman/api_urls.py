@@ -11,4 +11,5 @@ urlpatterns = [
     # --- polling engineer (issue 4): device metrics and the fleet summary ---
     path("", include("devices.api.metrics_urls")),
     # --- end polling engineer ---
+    path("", include("devices.feeds.api.urls")),  # version and CVE feeds (issue 5)
 ]

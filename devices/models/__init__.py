@@ -9,6 +9,7 @@ from .device import (
     SNMPVersion,
     TLSMode,
 )
+from .feeds import FeedState, RouterOSRelease, Vulnerability
 from .keys import TenantKey
 from .metrics import (
     DeviceRollup1h,
@@ -32,13 +33,16 @@ __all__ = [
     "DeviceRollup5m",
     "DeviceSample",
     "DeviceStatus",
+    "FeedState",
     "InterfaceRollup1h",
     "InterfaceRollup5m",
     "InterfaceSample",
     "Protocol",
+    "RouterOSRelease",
     "SNMPVersion",
     "TLSMode",
     "TenantKey",
+    "Vulnerability",
     "WirelessRollup1h",
     "WirelessRollup5m",
     "WirelessSample",

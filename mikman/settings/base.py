@@ -228,6 +228,19 @@ CELERY_BEAT_SCHEDULE.update(
 )
 # --- polling engine and metrics — END -----------------------------------------------------------
 
+# --- Version and CVE feeds (devices/feeds) — BEGIN ----------------------------------------------
+# GET-only, nothing about the fleet is sent. Empty URL = feed off (air-gapped sites import files
+# with `manage.py import_feed`); an unreachable URL leaves the last known data in place.
+FEED_VERSIONS_URL = envstr("FEED_VERSIONS_URL", "https://upgrade.mikrotik.com/routeros/") or ""
+FEED_CVE_URL = envstr("FEED_CVE_URL", "https://services.nvd.nist.gov/rest/json/cves/2.0") or ""
+FEED_TIMEOUT_S = envint("FEED_TIMEOUT_S", 20, minimum=1)
+FEED_REFRESH_EVERY_S = envint("FEED_REFRESH_EVERY_S", 6 * 3600, minimum=60)
+CELERY_BEAT_SCHEDULE["devices-refresh-feeds"] = {
+    "task": "devices.refresh_feeds",
+    "schedule": float(FEED_REFRESH_EVERY_S),
+}
+# --- Version and CVE feeds — END ----------------------------------------------------------------
+
 # --- Credential encryption (devices.keyring) — BEGIN: owned by devices/keyring ------------------
 # Per-tenant envelope encryption of device credentials, RADIUS and alert-channel secrets. With no
 # Vault configured the embedded keyring (tenant keys wrapped by MIKMAN_MASTER_KEY) is the default.

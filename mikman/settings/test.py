@@ -16,3 +16,7 @@ AXES_FAILURE_LIMIT = 5
 # Each test database gets its own queue so concurrent runs never take each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = f"mikman-{DB_APP.name}"
 CELERY_TASK_ROUTES: dict = {}
+
+# Tests never reach the internet: feed tests point these at a local HTTP server.
+FEED_VERSIONS_URL = ""
+FEED_CVE_URL = ""
