@@ -27,7 +27,7 @@ usage: entrypoint.sh COMMAND [ARGS...]
 
 Secrets may be given as files: for NAME in the list below, NAME_FILE=/path sets NAME from the
 file's content (Docker/Kubernetes secrets): SECRET_KEY MIKMAN_MASTER_KEY DATABASE_URL
-DATABASE_APP_URL DATABASE_OWNER_URL REDIS_URL VAULT_TOKEN VAULT_ROLE_ID VAULT_SECRET_ID
+DATABASE_APP_URL DATABASE_OWNER_URL REDIS_URL VAULT_TOKEN VAULT_ROLE_ID VAULT_SECRET_ID METRICS_TOKEN
 EOF
 }
 
@@ -35,7 +35,7 @@ EOF
 load_file_secrets() {
     local name file
     for name in SECRET_KEY MIKMAN_MASTER_KEY DATABASE_URL DATABASE_APP_URL DATABASE_OWNER_URL \
-        REDIS_URL VAULT_TOKEN VAULT_ROLE_ID VAULT_SECRET_ID; do
+        REDIS_URL VAULT_TOKEN VAULT_ROLE_ID VAULT_SECRET_ID METRICS_TOKEN; do
         file="${name}_FILE"
         if [[ -n "${!file:-}" ]]; then
             if [[ -n "${!name:-}" ]]; then
@@ -63,6 +63,15 @@ link_static() {
     if [[ -L "$data/static" || ! -e "$data/static" ]]; then
         ln -sfn "$source" "$data/static"
     fi
+}
+
+# /metrics sums the HTTP counters of every gunicorn worker through prometheus-client's
+# multiprocess mode: each worker writes its values to files in this directory. Emptied at start
+# (values of a previous container's processes must not be added to this one's).
+metrics_dir() {
+    export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/mikman-metrics}"
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+    find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete
 }
 
 manage() {
@@ -115,6 +124,7 @@ main() {
     cd "$APP_DIR"
     case "$command" in
         web)
+            metrics_dir
             exec "$PYTHON" -m gunicorn --config "$APP_DIR/deploy/gunicorn.conf.py" "$@" mikman.wsgi:application
             ;;
         worker)

@@ -20,7 +20,7 @@ while IFS= read -r line || [[ -n "$line" ]]; do
     case "$line" in
         SECRET_KEY=) line="SECRET_KEY=$(hex 40)" ;;
         MIKMAN_MASTER_KEY=) line="MIKMAN_MASTER_KEY=$(b64 32)" ;;
-        POSTGRES_PASSWORD= | DB_OWNER_PASSWORD= | DB_APP_PASSWORD= | REDIS_PASSWORD=)
+        POSTGRES_PASSWORD= | DB_OWNER_PASSWORD= | DB_APP_PASSWORD= | REDIS_PASSWORD= | METRICS_TOKEN=)
             line="${line}$(hex 24)"
             ;;
     esac

@@ -10,4 +10,7 @@ class DevicesConfig(AppConfig):
         from devices.keyring import checks, signals
 
         signals.connect()  # tenant created → key created; tenant deleted → key destroyed
+        from devices.alerts import signals as alert_signals
+
+        alert_signals.connect()  # tenant created → its default alert rules
         register(checks.key_backend_settings)

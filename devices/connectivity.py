@@ -24,7 +24,8 @@ from tenants.context import deactivate_tenant, tenant_context
 log = logging.getLogger("devices.connectivity")
 
 CONNECT_TIMEOUT_S = 10.0
-SUPPORTED = (Protocol.API_SSL, Protocol.API, Protocol.REST, Protocol.SSH)
+SUPPORTED = (Protocol.API_SSL, Protocol.API, Protocol.REST, Protocol.SSH, Protocol.SNMP)
+LOGIN_PROTOCOLS = (Protocol.API_SSL, Protocol.API, Protocol.REST, Protocol.SSH)
 _UPTIME = re.compile(r"(\d+)([wdhms])")
 _UNIT = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -200,6 +201,22 @@ def _facts(resource: dict, identity: dict, board: dict, license_row: dict) -> di
     }
 
 
+def _probe_snmp(host: str, port: int, auth, timeout: float) -> ProbeResult:
+    """SNMP is read-only and has no users: the check proves the device answers with these
+    credentials and reads its facts (the same objects the poller reads)."""
+    from devices.polling.collect import DeviceMemory
+    from devices.polling.collect_snmp import FACT_SCALARS, SCALARS, build_sample
+    from devices.protocols.snmp import SnmpSession
+
+    async def read() -> ProbeResult:
+        session = await SnmpSession.open(host, port, auth, timeout=timeout)
+        scalars = await session.get(SCALARS + FACT_SCALARS)
+        sample, _ = build_sample(scalars, {}, DeviceMemory(), facts_due=True)
+        return ProbeResult(facts={**sample.facts, "uptime_s": sample.uptime_s})
+
+    return asyncio.run(read())
+
+
 def probe(protocol: str, host: str, port: int, username: str, password, ssl_context, timeout: float) -> ProbeResult:
     if protocol in (Protocol.API, Protocol.API_SSL):
         context = ssl_context if protocol == Protocol.API_SSL else None
@@ -211,9 +228,22 @@ def probe(protocol: str, host: str, port: int, username: str, password, ssl_cont
     raise NotImplementedError(protocol)
 
 
-def _failure(exc: BaseException, port: int, timeout: float) -> services.Failure:
+def _failure(exc: BaseException, port: int, timeout: float, protocol: str = "") -> services.Failure:
+    from devices.protocols.errors import GarbledReply, LoginRejected
+
     if isinstance(exc, RestAuthError):
         return services.Failure(DeviceStatus.AUTH_FAILED, "auth_failed", str(exc))
+    if isinstance(exc, LoginRejected):
+        return services.Failure(DeviceStatus.AUTH_FAILED, "auth_failed", f"The device refused the credentials: {exc}")
+    if isinstance(exc, GarbledReply):
+        return services.Failure(DeviceStatus.DEGRADED, "protocol_error", f"Unexpected reply on port {port}: {exc}")
+    if protocol == Protocol.SNMP and isinstance(exc, TimeoutError):
+        return services.Failure(
+            DeviceStatus.UNREACHABLE,
+            "timeout",
+            f"No SNMP answer on port {port} within {timeout:g} s "
+            "(wrong community or v3 user, SNMP off, or device down).",
+        )
     import paramiko
 
     if isinstance(exc, paramiko.AuthenticationException):
@@ -274,33 +304,53 @@ def _run(tenant_id: str, check_id: str, timeout: float) -> str:
         device = check.device
         check.state, check.started, check.progress = CheckState.RUNNING, timezone.now(), "Starting"
         check.save(update_fields=["state", "started", "progress"])
+        protocols = device.protocols_to_try()
+        username, password, no_login = "", None, ""
         try:
-            username, password = services.device_credentials(device)
+            try:
+                username, password = services.device_credentials(device)
+            except services.NoCredentials as exc:
+                if Protocol.SNMP not in protocols:
+                    raise
+                no_login = str(exc)  # SNMP needs no login: check it alone
             contexts = {p: services.tls_context_for(device) for p in (Protocol.API_SSL, Protocol.REST)}
         except (services.DeviceError, services.KeyringError) as exc:
             return _finish_failed(device, check, services.classify_failure(exc), attempts=[])
-        host, plan = device.host, [(p, device.port_for(p)) for p in device.protocols_to_try()]
+        snmp, snmp_problem = None, ""
+        if Protocol.SNMP in protocols:
+            from devices.polling.targets import Unpollable, snmp_auth
+
+            try:
+                snmp = snmp_auth(device)
+            except Unpollable as exc:
+                snmp_problem = str(exc)
+            except services.KeyringError:
+                snmp_problem = "The stored SNMP credentials cannot be opened right now."
+        host, plan = device.host, [(p, device.port_for(p)) for p in protocols]
 
     # Phase 2: the network, outside any transaction.
     attempts: list[dict] = []
     success: tuple[str, ProbeResult] | None = None
     last_failure: services.Failure | None = None
     for protocol, port in plan:
+        skip = ""
         if protocol not in SUPPORTED:
-            attempts.append(
-                {
-                    "protocol": protocol,
-                    "port": port,
-                    "outcome": "skipped",
-                    "message": "SNMP is monitoring only: the check logs in over API-SSL, API, REST or SSH.",
-                }
-            )
+            skip = f"{protocol} cannot be checked."
+        elif protocol in LOGIN_PROTOCOLS and password is None:
+            skip = no_login
+        elif protocol == Protocol.SNMP and snmp is None:
+            skip = snmp_problem
+        if skip:
+            attempts.append({"protocol": protocol, "port": port, "outcome": "skipped", "message": skip})
             continue
         _progress(tenant_id, check_id, f"Connecting via {protocol} to {host}:{port}…")
         try:
-            result = probe(protocol, host, port, username, password, contexts.get(protocol), timeout)
+            if protocol == Protocol.SNMP:
+                result = _probe_snmp(host, port, snmp, timeout)
+            else:
+                result = probe(protocol, host, port, username, password, contexts.get(protocol), timeout)
         except Exception as exc:  # noqa: BLE001 - every device fault becomes a recorded result
-            failure = _failure(exc, port, timeout)
+            failure = _failure(exc, port, timeout, protocol)
             attempts.append(
                 {"protocol": protocol, "port": port, "outcome": failure.outcome, "message": failure.message}
             )
@@ -318,8 +368,11 @@ def _run(tenant_id: str, check_id: str, timeout: float) -> str:
         device = Device.objects.select_for_update().get(pk=device.pk)
         check = ConnectivityCheck.objects.get(pk=check_id)
         if success is None:
+            skipped = "; ".join(a["message"] for a in attempts if a["outcome"] == "skipped" and a["message"])
             failure = last_failure or services.Failure(
-                DeviceStatus.UNKNOWN, "no_protocol", "None of the device's protocols can be checked."
+                DeviceStatus.AUTH_FAILED if no_login or snmp_problem else DeviceStatus.UNKNOWN,
+                "no_credentials" if no_login or snmp_problem else "no_protocol",
+                skipped or "None of the device's protocols can be checked.",
             )
             return _finish_failed(device, check, failure, attempts)
         protocol, result = success
@@ -330,7 +383,16 @@ def _run(tenant_id: str, check_id: str, timeout: float) -> str:
             missing_policies(result.group_policy or "", device.ros_version) if result.group_policy is not None else []
         )
         fallback = f" (fell back from {device.protocol})" if protocol != device.protocol else ""
-        if result.policy_error or result.group_policy is None:
+        if protocol == Protocol.SNMP:  # read-only, no user: nothing more to check
+            outcome, state = "ok", CheckState.SUCCEEDED
+            message = (
+                f"Reached via snmp{fallback}: {device.identity or device.host}, RouterOS {device.ros_version} "
+                "(SNMP is read-only: no user policies to check)."
+            )
+            services.record_status(
+                device, DeviceStatus.ONLINE, "" if not fallback else f"Reached via {protocol}{fallback}."
+            )
+        elif result.policy_error or result.group_policy is None:
             outcome, state = "policy_unknown", CheckState.SUCCEEDED
             message = (
                 f"Logged in via {protocol}{fallback}, but {result.policy_error or 'the user group was not found'}."

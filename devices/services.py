@@ -147,6 +147,9 @@ def record_status(device: Device, status: str, reason: str = "", *, at=None) -> 
         DeviceEvent.objects.create(
             tenant_id=device.tenant_id, device=device, at=now, kind="status", old=old, new=status, reason=reason
         )
+    from devices import live
+
+    live.publish_on_commit(device.tenant_id, [live.device_update(device, changed=changed)])  # the pages' SSE
     return changed
 
 

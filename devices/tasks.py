@@ -58,9 +58,19 @@ def run_connectivity_check(self, tenant_id: str, check_id: str) -> str:
     return run_check(tenant_id, check_id)
 
 
-# Tasks of the other device modules, imported here so Celery's autodiscovery (which imports
-# <app>.tasks) registers them: polling, rollup and partitions (devices/polling), feeds (devices/feeds).
+# Tasks of the device sub-packages, imported here so Celery's autodiscovery (which imports
+# <app>.tasks) registers them: alerts, backups, feeds, jobs, polling (+ rollup and partitions).
+from devices.alerts.tasks import deliver, evaluate  # noqa: E402, F401
+from devices.backups.tasks import (  # noqa: E402, F401
+    backup_batch,
+    backup_device,
+    backup_retention,
+    backup_retention_tenant,
+    backup_schedule,
+    backup_tenant,
+)
 from devices.feeds.tasks import refresh_feeds_task  # noqa: E402, F401
+from devices.jobs.tasks import jobs_recover, jobs_recover_tenant, run_job_batch  # noqa: E402, F401
 from devices.polling.tasks import (  # noqa: E402, F401
     poll_batch,
     poll_maintain_partitions,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from devices import views
+from devices import live_views, views
 from devices.feeds.views import CveExposureView
 
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("devices/<uuid:device_id>/remove/", views.DeviceRemoveView.as_view(), name="device-remove"),
     path("devices/<uuid:device_id>/check/", views.DeviceCheckView.as_view(), name="device-check"),
     path("devices/<uuid:device_id>/retry/", views.DeviceRetryView.as_view(), name="device-retry"),
+    path("live/", live_views.LiveUpdatesView.as_view(), name="live-updates"),  # SSE for the pages' live updates
     path("cves/", CveExposureView.as_view(), name="cve-exposure"),
     path("credentials/", views.CredentialListView.as_view(), name="credential-list"),
     path("credentials/add/", views.CredentialFormView.as_view(), name="credential-add"),

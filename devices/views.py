@@ -18,7 +18,15 @@ from django.views.generic import FormView, TemplateView, View
 from devices import importer, services
 from devices.filtersets import DeviceFilterSet
 from devices.forms import CredentialProfileForm, DeviceForm, ImportForm
-from devices.models import ConnectivityCheck, CredentialProfile, Device, DeviceSample, DeviceStatus, InterfaceSample
+from devices.models import (
+    ConnectivityCheck,
+    CredentialProfile,
+    Device,
+    DeviceSample,
+    DeviceStatus,
+    InterfaceSample,
+    WirelessSample,
+)
 from tenants.forms import apply_errors
 from tenants.models import Site
 from tenants.roles import Action
@@ -48,6 +56,11 @@ class DevicesMixin(TenantViewMixin):
 
     def device(self, action: Action = Action.VIEW) -> Device:
         return get_object_or_404(self.devices(action), pk=self.kwargs["device_id"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["device_status_labels"] = dict(DeviceStatus.choices)  # badges updated by static/js/live.js
+        return context
 
 
 class DeviceListView(DevicesMixin, TemplateView):
@@ -94,7 +107,37 @@ class DeviceDetailView(DevicesMixin, TemplateView):
             check=device.checks.order_by("-created").first(),
         )
         context.update(self.chart_context(device))
+        context.update(self.latest_context(device))
         return context
+
+    # --- live dashboard: the latest sample (CPU, memory, interfaces, wireless clients) ---
+    LATEST_INTERFACES = 64
+
+    def latest_context(self, device: Device) -> dict:
+        """The newest sample of the last day and the interface/wireless rows stored with it
+        (the writer stamps all of a poll's rows with one ts)."""
+        scope = {"tenant_id": device.tenant_id, "device_id": device.pk}
+        latest = (
+            DeviceSample.objects.filter(**scope, ts__gte=timezone.now() - timedelta(days=1))
+            .order_by("-ts")
+            .values("ts", "cpu", "mem_used", "mem_total")
+            .first()
+        )
+        if latest is None:
+            return {"latest": None, "latest_interfaces": [], "latest_wireless": None}
+        interfaces = InterfaceSample.objects.filter(**scope, ts=latest["ts"]).order_by("ifname")
+        wireless = WirelessSample.objects.filter(**scope, ts=latest["ts"]).values("clients", "signal_avg", "signal_min")
+        total = latest["mem_total"]
+        latest["mem_percent"] = round(100 * (latest["mem_used"] or 0) / total) if total else None
+        return {
+            "latest": latest,
+            "latest_interfaces": list(
+                interfaces.values("ifname", "running", "rx_bps", "tx_bps")[: self.LATEST_INTERFACES]
+            ),
+            "latest_wireless": wireless.first(),
+        }
+
+    # --- end live dashboard ---
 
     # --- charts: the browser draws them from the metrics API (static/js/device-charts.js) ---
     CHART_INTERFACES = 12

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -34,4 +35,15 @@ def platform_settings(app_configs, **kwargs) -> list[Error]:
         errors.append(Error("SECRET_KEY is too short (< 32 characters).", id="mikman.E003"))
     if not settings.DEBUG and not settings.ALLOWED_HOSTS:
         errors.append(Error("ALLOWED_HOSTS is empty.", hint="Set ALLOWED_HOSTS=mikman.example.com", id="mikman.E004"))
+    for cidr in getattr(settings, "METRICS_ALLOWED_NETWORKS", []):
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"METRICS_ALLOWED_NETWORKS: {cidr!r} is not a network.",
+                    hint="Comma-separated CIDRs, e.g. 10.0.0.0/8,fd00::/8",
+                    id="mikman.E005",
+                )
+            )
     return errors

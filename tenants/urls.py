@@ -15,7 +15,11 @@ tenant_patterns = [
     path("members/<uuid:membership_id>/remove/", tenant.MemberRemoveView.as_view(), name="tenant-member-remove"),
     # --- inventory (issue 4): devices and credential profiles ---
     path("", include("devices.urls")),
+    path("", include("devices.alerts.urls")),  # alerts, rules, channels, windows (issue 6)
     # --- end inventory ---
+    path("", include("devices.jobs.urls")),  # jobs: commands and bulk operations (issue 5)
+    path("", include("devices.backups.urls")),  # config backups (issue 5, h3)
+    path("", include("radius.urls")),  # RADIUS User Manager (issue 7)
 ]
 
 urlpatterns = [

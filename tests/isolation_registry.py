@@ -138,6 +138,36 @@ _register_devices()
 # --- end inventory ---------------------------------------------------------------------------------
 
 
+# --- jobs (issue 5): multi-device operations ------------------------------------------------------
+
+
+def _register_jobs() -> None:
+    from devices.models import Device, Job, JobDevice
+
+    def canary_job(tenant, site):
+        name = f"Canary job device {site.slug}"
+        device = Device.objects.create(tenant=tenant, site=site, name=name, host="192.0.2.78")
+        job = Job.objects.create(
+            tenant=tenant, kind="command", summary="/system/identity/print", site_ids=[site.id], total=1
+        )
+        row = JobDevice.objects.create(tenant=tenant, job=job, device=device, device_name=device.name)
+        return job, row
+
+    @register(Job)
+    def job_factory(tenant, site):
+        return canary_job(tenant, site)[0]
+
+    @register(JobDevice)
+    def job_device_factory(tenant, site):
+        return canary_job(tenant, site)[1]
+
+    del job_factory, job_device_factory
+
+
+_register_jobs()
+# --- end jobs --------------------------------------------------------------------------------------
+
+
 def load_app_registrations() -> None:
     """Import every app's `tests/isolation.py` (if any), where it registers its models."""
     import importlib
@@ -153,3 +183,102 @@ def load_app_registrations() -> None:
             found = False
         if found:
             importlib.import_module(name)
+
+
+# --- alerts (issue 6): rules, alerts, channels, deliveries, maintenance windows --------------------
+
+
+def _register_alerts() -> None:
+    from django.utils import timezone
+
+    from devices.models import Alert, AlertRule, Delivery, Device, MaintenanceWindow, NotificationChannel
+
+    def canary_rule(tenant, site):
+        return AlertRule.objects.create(tenant=tenant, name=f"Canary rule {site.slug}", kind="cpu", threshold=50)
+
+    def canary_channel(tenant, site):
+        return NotificationChannel.objects.create(
+            tenant=tenant, name=f"Canary channel {site.slug}", kind="email", recipients=["canary@example.com"]
+        )
+
+    def canary_alert(tenant, site):
+        name = f"Canary alert device {site.slug}"
+        device = Device.objects.create(tenant=tenant, site=site, name=name, host="192.0.2.79")
+        now = timezone.now()
+        return Alert.objects.create(
+            tenant=tenant,
+            rule=canary_rule(tenant, site),
+            device=device,
+            kind="cpu",
+            severity="warning",
+            message=f"Canary alert {site.slug}",
+            started_at=now,
+            last_breach_at=now,
+        )
+
+    @register(AlertRule)
+    def alert_rule_factory(tenant, site):
+        return canary_rule(tenant, site)
+
+    @register(Alert)
+    def alert_factory(tenant, site):
+        return canary_alert(tenant, site)
+
+    @register(NotificationChannel)
+    def channel_factory(tenant, site):
+        return canary_channel(tenant, site)
+
+    @register(Delivery)
+    def delivery_factory(tenant, site):
+        return Delivery.objects.create(tenant=tenant, channel=canary_channel(tenant, site), event="test")
+
+    @register(MaintenanceWindow)
+    def window_factory(tenant, site):
+        now = timezone.now()
+        return MaintenanceWindow.objects.create(
+            tenant=tenant, name=f"Canary window {site.slug}", site=site, starts_at=now, ends_at=now
+        )
+
+    del alert_rule_factory, alert_factory, channel_factory, delivery_factory, window_factory
+
+
+_register_alerts()
+# --- end alerts ------------------------------------------------------------------------------------
+
+
+# --- config backups (issue 5, h3): backup runs and the tenant's backup policy ----------------------
+
+
+def _register_backups() -> None:
+    from django.utils import timezone
+
+    from devices.models import BackupPolicy, ConfigBackup, ConfigBlob, Device
+
+    @register(ConfigBackup)
+    def config_backup_factory(tenant, site):
+        name = f"Canary backup device {site.slug}"
+        device = Device.objects.create(tenant=tenant, site=site, name=name, host="192.0.2.79")
+        text = f"/system identity\nset name=canary-{site.slug}\n"
+        blob, _ = ConfigBlob.objects.get_or_create(
+            tenant=tenant, sha256=f"{site.slug:0<64}"[:64], defaults={"size": len(text), "text": text}
+        )
+        return ConfigBackup.objects.create(
+            tenant=tenant,
+            device=device,
+            taken_at=timezone.now(),
+            status="ok",
+            blob=blob,
+            sha256=blob.sha256,
+            size=blob.size,
+            changed=True,
+        )
+
+    @register(BackupPolicy)
+    def backup_policy_factory(tenant, site):
+        return BackupPolicy.objects.get_or_create(tenant=tenant)[0]
+
+    del config_backup_factory, backup_policy_factory
+
+
+_register_backups()
+# --- end config backups ----------------------------------------------------------------------------

@@ -1,3 +1,15 @@
+from .alerts import (
+    Alert,
+    AlertRule,
+    AlertState,
+    ChannelKind,
+    Delivery,
+    MaintenanceWindow,
+    NotificationChannel,
+    RuleKind,
+    Severity,
+)
+from .backups import BackupPolicy, BackupStatus, BackupTrigger, ConfigBackup, ConfigBlob
 from .device import (
     CheckState,
     ConnectivityCheck,
@@ -10,6 +22,7 @@ from .device import (
     TLSMode,
 )
 from .feeds import FeedState, RouterOSRelease, Vulnerability
+from .jobs import JOB_FINAL_STATES, Job, JobDevice, JobDeviceState, JobState
 from .keys import TenantKey
 from .metrics import (
     DeviceRollup1h,
@@ -24,6 +37,20 @@ from .metrics import (
 )
 
 __all__ = [
+    "BackupPolicy",
+    "BackupStatus",
+    "BackupTrigger",
+    "ConfigBackup",
+    "ConfigBlob",
+    "Alert",
+    "AlertRule",
+    "AlertState",
+    "ChannelKind",
+    "Delivery",
+    "MaintenanceWindow",
+    "NotificationChannel",
+    "RuleKind",
+    "Severity",
     "CheckState",
     "ConnectivityCheck",
     "CredentialProfile",
@@ -37,6 +64,11 @@ __all__ = [
     "InterfaceRollup1h",
     "InterfaceRollup5m",
     "InterfaceSample",
+    "JOB_FINAL_STATES",
+    "Job",
+    "JobDevice",
+    "JobDeviceState",
+    "JobState",
     "Protocol",
     "RouterOSRelease",
     "SNMPVersion",

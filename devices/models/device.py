@@ -143,6 +143,9 @@ class Device(TenantScopedModel):
         default=False, help_text="Not polled again until its credentials change or a user retries."
     )
     credentials_changed = models.DateTimeField(null=True, blank=True)
+    # config backups (devices/backups): SSH host key pinned on first use, next scheduled backup
+    ssh_host_key = models.CharField(max_length=1000, blank=True, help_text='Pinned "type base64" SSH host key.')
+    next_backup_at = models.DateTimeField(null=True, blank=True)
     credentials_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

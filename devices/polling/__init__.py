@@ -11,10 +11,12 @@ Pieces (each module says more):
 - `lock`: Redis `SET NX PX` per device; `writer`: samples and device state, batched; `rollup`,
   `partitions`: downsampling and partition upkeep; `stats`: lag and outcome counters in Redis.
 
-Protocols: RouterOS API-SSL (8729) and API (8728), in the device's order (`protocol`, then
-`fallback_protocols`), API-SSL verified per the device's `tls_mode` (CA, pinned fingerprint —
-trust on first use — or insecure). SSH, REST and SNMP polling are not implemented yet: a device
-whose protocols include neither API variant is recorded as `degraded` with that reason.
+Protocols, in the device's order (`protocol`, then `fallback_protocols`): RouterOS API-SSL (8729)
+and API (8728), verified per the device's `tls_mode` (CA, pinned fingerprint — trust on first use —
+or insecure); REST (HTTPS, same TLS modes, RouterOS 7.1+) and SSH (CLI `print`s, host key pinned on
+first use) asked the same questions and parsed by the same code; SNMP v2c/v3 (`collect_snmp`:
+MIB-II, HOST-RESOURCES, MIKROTIK-MIB; no architecture fact). A poll over a fallback says so in the
+device's status reason.
 
 Failures are statuses (offline: refused/reset; unreachable: no answer, TLS failure;
 auth_failed: login refused or no credentials → `auth_blocked`, never retried until

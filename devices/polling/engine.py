@@ -1,5 +1,6 @@
 """The polling engine: one asyncio (uvloop) event loop per worker process, in a background thread,
-holding a pool of open RouterOS API connections keyed by device.
+holding a pool of open device connections keyed by device (RouterOS API / API-SSL, a REST
+keep-alive HTTPS session, an SSH connection, or an SNMP session).
 
 Celery task threads hand it a batch of `PollTarget`s (`PollEngine.poll(targets)`); each device's
 conversation starts at its due time, at most `concurrency` are in flight at once, and the batch's
@@ -7,10 +8,19 @@ conversation starts at its due time, at most `concurrency` are in flight at once
 handshake and no login per poll: no login flood either) and are closed when idle, when the
 device's connection settings or credentials change (the target's `fingerprint`), or after an
 error. The commands of one poll are pipelined (tagged) on the connection: one round trip.
+REST runs the same `print` commands as GETs on its one keep-alive connection and SSH as CLI
+`print`s (`collect_ssh`): their replies parse with the same code. SNMP reads the same
+measurements from MIB-II, HOST-RESOURCES and MIKROTIK-MIB (`collect_snmp`). The endpoints are
+tried in the device's order (preferred protocol, then the allowed fallbacks); a poll over a
+fallback says so in its reason, and its connection is given up after `facts_every_s` so that
+the preferred protocol is tried again.
 
 Device faults are results, never exceptions: refused/reset → offline, no answer → unreachable,
-login rejected → auth_failed (the caller blocks the device until its credentials change),
-resource or interface menu failing → degraded.
+login rejected (API trap, HTTP 401, SSH auth, SNMPv3 wrong key) → auth_failed (the caller blocks
+the device until its credentials change), resource or interface menu failing or a garbled reply
+→ degraded.
+SNMP cannot tell a wrong community from a dead device (both are silence): unreachable. A
+changed SSH host key → unreachable.
 """
 
 from __future__ import annotations
@@ -25,9 +35,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from devices.protocols.errors import GarbledReply, LoginRejected, PeerIdentityChanged
 from devices.protocols.routeros_api import ConnectionClosed, FatalError, RawApi, TrapError, open_api
 
 from .collect import DeviceMemory, Sample, commands_for, parse_replies
+from .collect_snmp import poll_snmp
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +48,12 @@ ONLINE, OFFLINE, UNREACHABLE, AUTH_FAILED, DEGRADED = "online", "offline", "unre
 
 @dataclass(slots=True)
 class Endpoint:
-    protocol: str  # "api-ssl" | "api"
+    protocol: str  # "api-ssl" | "api" | "rest" | "snmp" | "ssh"
     port: int
     ssl_context: ssl.SSLContext | None = None
     tls_fingerprint: str = ""  # sha256 hex of the peer certificate to pin ("" = the context decides)
+    snmp: Any = None  # devices.protocols.snmp.SnmpAuth for "snmp"
+    host_key: str = ""  # "ssh": the pinned "type base64" host key ("" = trust on first use)
 
 
 @dataclass(slots=True)
@@ -51,7 +65,7 @@ class PollTarget:
     host: str
     endpoints: list[Endpoint]  # the preferred protocol first, then the allowed fallbacks
     username: str
-    password: Any  # devices.keyring.Secret: revealed only when logging in
+    password: Any  # devices.keyring.Secret: revealed only when logging in (None: SNMP only)
     fingerprint: str  # changes whenever host, ports, protocol, TLS or credentials change
     due: float = 0.0  # epoch seconds; the poll starts no earlier
 
@@ -68,6 +82,7 @@ class PollResult:
     sample: Sample | None = None
     protocol: str = ""
     new_connection: bool = False
+    host_key: str = ""  # SSH: the key a new connection's device presented (to pin on first use)
 
     @property
     def ok(self) -> bool:
@@ -76,11 +91,14 @@ class PollResult:
 
 @dataclass(slots=True)
 class _Connection:
-    api: RawApi
+    api: Any  # RawApi | RestApi | SnmpSession
     fingerprint: str
     protocol: str
     memory: DeviceMemory = field(default_factory=DeviceMemory)
     last_used: float = 0.0
+    note: str = ""  # set when reached over a fallback: which protocols failed first
+    opened: float = 0.0
+    host_key: str = ""
 
 
 class _AuthFailed(Exception):
@@ -167,6 +185,11 @@ class PollEngine:
         """Close the pooled connections of these devices (credentials or settings changed)."""
         self.submit(self._forget(list(device_ids))).result(10)
 
+    def forget_all(self) -> None:
+        """Close every pooled connection (tests: before the simulated fleet goes away)."""
+        if self._loop is not None:
+            self.submit(self._close_all()).result(10)
+
     @property
     def open_connections(self) -> int:
         return len(self._pool)
@@ -187,10 +210,16 @@ class PollEngine:
                     result = await self._converse(target, started)
             except _AuthFailed as exc:
                 result = self._failure(target, started, AUTH_FAILED, str(exc))
-            except TimeoutError:
-                result = self._failure(target, started, UNREACHABLE, "no answer in time")
+            except TimeoutError as exc:
+                result = self._failure(target, started, UNREACHABLE, str(exc) or "no answer in time")
+            except LoginRejected as exc:
+                result = self._failure(target, started, AUTH_FAILED, str(exc))
+            except GarbledReply as exc:
+                result = self._failure(target, started, DEGRADED, f"garbled reply: {exc}")
+            except PeerIdentityChanged as exc:
+                result = self._failure(target, started, UNREACHABLE, str(exc))
             except ssl.SSLError as exc:
-                result = self._failure(target, started, UNREACHABLE, f"TLS: {exc.reason or type(exc).__name__}")
+                result = self._failure(target, started, UNREACHABLE, f"TLS: {_tls_reason(exc)}")
             except (ConnectionClosed, FatalError, ConnectionError) as exc:
                 result = self._failure(target, started, OFFLINE, _describe(exc))
             except OSError as exc:
@@ -210,7 +239,9 @@ class PollEngine:
 
     async def _converse(self, target: PollTarget, started: float) -> PollResult:
         conn = self._pool.get(target.device_id)
-        if conn is not None and conn.fingerprint != target.fingerprint:
+        if conn is not None and (
+            conn.fingerprint != target.fingerprint or (conn.note and started - conn.opened > self.facts_every_s)
+        ):  # settings changed, or time to see whether the preferred protocol is back
             await self._drop(target.device_id)
             conn = None
         for attempt in (0, 1):
@@ -219,9 +250,13 @@ class PollEngine:
                 conn = await self._connect(target)
                 self._pool[target.device_id] = conn
             facts_due = new or started - conn.memory.facts_at > self.facts_every_s
-            commands = commands_for(conn.memory, facts_due=facts_due)
             try:
-                replies = await conn.api.call_many(commands)
+                if conn.protocol == "snmp":
+                    sample, problems = await poll_snmp(conn.api, conn.memory, facts_due=facts_due)
+                else:  # API, API-SSL, REST: the same print commands and replies
+                    commands = commands_for(conn.memory, facts_due=facts_due)
+                    replies = await conn.api.call_many(commands)
+                    sample, problems = parse_replies(commands, replies, conn.memory)
             except (ConnectionClosed, FatalError, ConnectionError, OSError, ssl.SSLError, RuntimeError):
                 await self._drop(target.device_id)
                 conn = None
@@ -229,7 +264,6 @@ class PollEngine:
                     raise
                 continue  # a pooled connection went stale (device rebooted, idle timeout): reconnect once
             conn.last_used = finished = time.time()
-            sample, problems = parse_replies(commands, replies, conn.memory)
             if facts_due:
                 conn.memory.facts_at = started
             status = DEGRADED if problems else ONLINE
@@ -240,16 +274,28 @@ class PollEngine:
                 started,
                 finished,
                 status,
-                "; ".join(problems),
+                "; ".join([*problems, conn.note]) if conn.note else "; ".join(problems),
                 sample,
                 conn.protocol,
                 new,
+                conn.host_key if new else "",
             )
         raise ConnectionClosed("connection lost")  # pragma: no cover - the loop returns or raises
 
     async def _connect(self, target: PollTarget) -> _Connection:
         last_error: BaseException | None = None
+        failed: list[str] = []
         for endpoint in target.endpoints:
+            if endpoint.protocol in ("rest", "snmp", "ssh"):
+                try:
+                    session = await asyncio.wait_for(self._open_session(target, endpoint), self.connect_timeout)
+                except LoginRejected as exc:  # one failed login: never the same credentials elsewhere
+                    raise _AuthFailed(f"login rejected over {endpoint.protocol}: {exc}") from None
+                except (TimeoutError, OSError, ssl.SSLError, GarbledReply, PeerIdentityChanged) as exc:
+                    last_error = exc
+                    failed.append(f"{endpoint.protocol} {_describe(exc)}")
+                    continue
+                return self._connection(target, session, endpoint, failed)
             try:
                 api = await asyncio.wait_for(
                     open_api(
@@ -268,17 +314,64 @@ class PollEngine:
                 raise _AuthFailed(f"login rejected: {exc.message}") from None
             except (TimeoutError, OSError, ConnectionClosed, FatalError, ssl.SSLError) as exc:
                 last_error = exc
+                failed.append(f"{endpoint.protocol} {_describe(exc)}")
                 continue
             except RuntimeError:  # uvloop: writing to a transport the peer already reset
                 last_error = ConnectionResetError("connection reset")
+                failed.append(f"{endpoint.protocol} connection reset")
                 continue
             if endpoint.tls_fingerprint and not _peer_matches(api, endpoint.tls_fingerprint):
                 await api.close()
                 raise ssl.SSLError(1, "certificate fingerprint mismatch")
             api.protocol.timeout = None  # the per-poll deadline in _poll_one bounds every read
+            if failed:
+                return self._connection(target, api, endpoint, failed)
             return _Connection(api, target.fingerprint, endpoint.protocol, last_used=time.time())
         assert last_error is not None
         raise last_error
+
+    async def _open_session(self, target: PollTarget, endpoint: Endpoint):
+        if endpoint.protocol == "ssh":
+            from .collect_ssh import SshCli
+
+            return await SshCli.open(
+                target.host,
+                endpoint.port,
+                target.username,
+                target.password,
+                host_key=endpoint.host_key,
+                connect_timeout=self.connect_timeout * 0.9,
+                timeout=self.command_timeout,
+            )
+        if endpoint.protocol == "rest":
+            from devices.protocols.rest import RestApi
+
+            return await RestApi.open(
+                target.host,
+                endpoint.port,
+                target.username,
+                target.password.reveal(),
+                ssl_context=endpoint.ssl_context,
+                connect_timeout=self.connect_timeout,
+                timeout=self.command_timeout,
+            )
+        from devices.protocols.snmp import SnmpSession
+
+        return await SnmpSession.open(target.host, endpoint.port, endpoint.snmp, timeout=self.connect_timeout * 0.9)
+
+    @staticmethod
+    def _connection(target: PollTarget, api: Any, endpoint: Endpoint, failed: list[str]) -> _Connection:
+        now = time.time()
+        note = f"polled over {endpoint.protocol} (fallback; {', '.join(failed)})" if failed else ""
+        return _Connection(
+            api,
+            target.fingerprint,
+            endpoint.protocol,
+            last_used=now,
+            note=note,
+            opened=now,
+            host_key=getattr(api, "host_key", ""),
+        )
 
     async def _drop(self, device_id: str) -> None:
         conn = self._pool.pop(device_id, None)
@@ -312,8 +405,18 @@ def _describe(exc: BaseException) -> str:
         return "connection refused"
     if isinstance(exc, ConnectionResetError):
         return "connection reset"
+    if isinstance(exc, TimeoutError):
+        return str(exc) or "no answer in time"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS: {_tls_reason(exc)}"
     text = str(exc) or type(exc).__name__
     return text[:200]
+
+
+def _tls_reason(exc: ssl.SSLError) -> str:
+    # OpenSSL's errors carry `reason`; ours (TLSCertificateChanged: a changed pinned certificate)
+    # carry the explanation in their text and may have no `reason` attribute at all.
+    return getattr(exc, "reason", None) or str(exc)[:300] or type(exc).__name__
 
 
 def _peer_matches(api: RawApi, fingerprint: str) -> bool:

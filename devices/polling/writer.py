@@ -24,6 +24,8 @@ import psycopg
 from django.conf import settings
 from django.db import connection
 
+from devices import live
+from devices.alerts import services as alerts
 from devices.models import Device, DeviceEvent
 
 from .engine import AUTH_FAILED, PollResult
@@ -102,10 +104,13 @@ def _rate(now: int, before: int | None, seconds: float) -> int | None:
 def store_results(tenant_id: str, results: Sequence[PollResult], devices: dict[str, Device]) -> StoreReport:
     """Write the batch's samples and device state. Call inside the tenant's context."""
     report = StoreReport()
+    status_before = {device_id: device.status for device_id, device in devices.items()}  # live updates
     ok = [r for r in results if r.sample is not None]
     if ok:
         _write_samples(tenant_id, ok, report)
     _update_devices(results, devices, report)
+    live.publish_poll_batch(tenant_id, results, devices, status_before)  # sent when the batch commits
+    alerts.poll_batch_stored(tenant_id, results)  # rules evaluated on this batch once it commits
     return report
 
 
@@ -256,7 +261,8 @@ def _update_devices(results: Sequence[PollResult], devices: dict[str, Device], r
         if device is None:
             continue
         at = datetime.fromtimestamp(result.finished, UTC)
-        if device.status != result.status or (result.status != "online" and device.status_reason != result.reason):
+        # An online device's reason is empty, or says it was reached over a fallback protocol.
+        if device.status != result.status or device.status_reason != result.reason:
             if _set_status(device, result.status, result.reason, at, status_rows, events):
                 report.status_changes += 1
         sample = result.sample
@@ -276,8 +282,10 @@ def _update_devices(results: Sequence[PollResult], devices: dict[str, Device], r
             changed = _set_facts(device, result.sample.facts, at, events)
             if changed:
                 fact_rows.append((device, changed))
-        if result.ok and result.new_connection and result.protocol == "api-ssl":
-            _pin_first_certificate(device)
+        if result.ok and result.new_connection and result.protocol in ("api-ssl", "rest"):
+            _pin_first_certificate(device, result.protocol)
+        if result.ok and result.host_key and not device.ssh_host_key:
+            _pin_first_host_key(device, result.host_key)
     if status_rows:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -364,11 +372,25 @@ def _set_facts(device: Device, facts: dict, at: datetime, events: list) -> list[
     return changed
 
 
-def _pin_first_certificate(device: Device) -> None:
+def _pin_first_certificate(device: Device, protocol: str) -> None:
     from devices.models import TLSMode
     from devices.services import remember_tls_fingerprint
 
     from .targets import tls_context_used
 
     if device.tls_mode == TLSMode.FINGERPRINT and not device.tls_fingerprint:
-        remember_tls_fingerprint(device, tls_context_used(device))
+        remember_tls_fingerprint(device, tls_context_used(device, protocol))
+
+
+def _pin_first_host_key(device: Device, key: str) -> None:
+    """Trust on first use for SSH, as the backups do: pin the key the first connection saw."""
+    if Device.objects.filter(pk=device.pk, ssh_host_key="").update(ssh_host_key=key):
+        device.ssh_host_key = key
+        DeviceEvent.objects.create(
+            tenant_id=device.tenant_id,
+            device=device,
+            at=datetime.now(UTC),
+            kind="ssh_host_key",
+            new=key[:200],
+            reason="SSH host key pinned on first use.",
+        )

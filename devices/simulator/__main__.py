@@ -31,6 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--latest-version", default=None)
     p.add_argument("--admin-password", default="sim-admin")
     p.add_argument("--control-port", type=int, default=0)
+    p.add_argument("--base-address", default="127.1.0.0", help="device 0 is this address + 1 (several fleets)")
+    p.add_argument("--config-bulk", action="store_true", help="realistic 5-50 KB configs (backup benchmarks)")
     p.add_argument("--mode", choices=("auto", "addresses", "ports"), default="auto")
     p.add_argument("--list", type=int, default=10, help="print this many devices (all with -1)")
     return p.parse_args(argv)
@@ -52,6 +54,8 @@ async def run(args: argparse.Namespace) -> None:
         admin_password=args.admin_password,
         control_port=args.control_port,
         mode=args.mode,
+        config_bulk=args.config_bulk,
+        base_address=args.base_address,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -32,7 +32,7 @@ from .errors import (
     no_such_item,
     unknown_parameter,
 )
-from .factory import Op, factory_state, seeded_config
+from .factory import Op, bulk_config, factory_state, seeded_config
 from .faults import Fault, parse_duration, parse_fault
 from .hardware import Hardware, derive_hardware
 from .latency import Latency
@@ -83,6 +83,7 @@ class DeviceContext:
     on_change: Callable[[SimDevice], None] | None = None  # scheduler / persistence hook
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     stopping: threading.Event = field(default_factory=threading.Event)  # set when the fleet shuts down
+    config_bulk: bool = False  # realistic 5-50 KB exports (factory.bulk_config), for backup benchmarks
 
 
 class SimDevice:
@@ -178,6 +179,8 @@ class SimDevice:
         self.apply_ops(
             seeded_config(self.hw, self.major, self.ctx.seed, self.ctx.monitor_user, self.ctx.monitor_password)
         )
+        if self.ctx.config_bulk:
+            self.apply_ops(bulk_config(self.hw, self.ctx.seed))
         self.generation = 0
         self.dirty = False
         self.log("system,info", "router rebooted")

@@ -118,6 +118,7 @@ class Fleet:
         base_address: str = "127.1.0.0",
         control_port: int | None = 0,
         tick_seconds: float = 0.1,
+        config_bulk: bool = False,
     ) -> None:
         self.count = count
         self.seed = seed
@@ -144,6 +145,7 @@ class Fleet:
             latency=latency,
             state_dir=state_dir,
             on_change=self._on_change,
+            config_bulk=config_bulk,
         )
         if latest_version:
             self.ctx.latest["stable"] = latest_version

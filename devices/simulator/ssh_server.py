@@ -280,6 +280,9 @@ class FleetSshServer(TcpFrontend):
 
     def _start_transport(self, conn: socket.socket, device: Any) -> None:
         conn.setblocking(True)
+        # as OpenSSH does: without it the last small packets of a reply (exit status, EOF)
+        # wait ~40 ms for the client's delayed ACK
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport = DeviceTransport(conn)
         transport.local_version = SERVER_VERSION
         transport.set_log_channel(TRANSPORT_LOG)

@@ -334,7 +334,7 @@ def registrations(dev: SimDevice, now: float) -> list[dict[str, Any]]:
             h = dev.hw.hash01("cl:" + key)
             mac_int = zlib.crc32(key.encode(), dev.hw.salt) << 16 | k
             mac = ":".join(f"{(mac_int >> s) & 0xFF:02X}" for s in range(40, -8, -8))
-            mac = "0" + mac[1] if int(mac[1], 16) % 2 else mac
+            mac = f"{int(mac[:2], 16) & 0xFE:02X}" + mac[2:]  # a unicast address (multicast bit clear)
             client_up = int(up * (0.2 + 0.8 * dev.hw.hash01("cu:" + key)))
             jitter = int((_noise(dev, "sig" + key, int(now // 10)) - 0.5) * 6)
             signal = -45 - int(h * 40) + jitter

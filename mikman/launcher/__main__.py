@@ -34,6 +34,28 @@ def prepare(test: bool) -> list:
     return handles
 
 
+def demo_setup(info: dict, settings: str) -> None:
+    """Register the simulator's routers for the demo tenant (`manage.py demo_setup`), with the
+    layout the simulator reported (address or port mode, its API port)."""
+    try:
+        manage(
+            [
+                "demo_setup",
+                "--count",
+                str(info["count"]),
+                "--seed",
+                str(info["seed"]),
+                "--mode",
+                str(info["mode"]),
+                "--api-port",
+                str(info["ports"]["api"]),
+            ],
+            settings,
+        )
+    except (SystemExit, KeyError) as exc:  # the platform keeps running without the demo
+        print(f"demo tenant not set up: {exc}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mikman.launcher")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="prepare, then web + worker + beat (+ simulator) in the foreground")
     run.add_argument("--bind", default=os.environ.get("MIKMAN_BIND", "127.0.0.1:8000"))
     run.add_argument("--no-simulator", action="store_true")
+    run.add_argument(
+        "--no-demo",
+        action="store_true",
+        default=os.environ.get("MIKMAN_DEMO", "1").strip().lower() in ("0", "false", "no", "off"),
+        help="do not register the simulated fleet for the demo tenant (also MIKMAN_DEMO=0)",
+    )
     test = sub.add_parser("test", help="prepare a fresh test database, then pytest")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args, extra = parser.parse_known_args(argv)
@@ -92,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
         if not args.no_simulator:
-            sup.add_optional_simulator()
+            sup.add_optional_simulator(on_ready=None if args.no_demo else lambda info: demo_setup(info, settings))
         print(f"\nmikman is up: http://{args.bind}/  (API: /api/v1/, docs: /api/docs/) — Ctrl-C stops everything.\n")
         return sup.wait()
     finally:

@@ -26,7 +26,8 @@ class Supervisor:
         self.env = {**os.environ, **(env or {})}
         self.procs: dict[str, subprocess.Popen] = {}
 
-    def add(self, name: str, cmd: list[str]) -> None:
+    def add(self, name: str, cmd: list[str], on_line=None) -> None:
+        """Start `cmd`; `on_line(line)` (optional) sees each line of its output as well."""
         proc = subprocess.Popen(
             cmd,
             cwd=ROOT,
@@ -38,12 +39,24 @@ class Supervisor:
             start_new_session=True,
         )
         self.procs[name] = proc
-        threading.Thread(target=self._pump, args=(name, proc), daemon=True).start()
+        threading.Thread(target=self._pump, args=(name, proc, on_line), daemon=True).start()
 
-    def add_optional_simulator(self) -> None:
+    def add_optional_simulator(self, on_ready=None) -> None:
+        """The demo fleet; `on_ready(info)` gets the simulator's READY summary (mode, ports,
+        count, seed) once it listens — `make run` registers the demo tenant from it."""
         if importlib.util.find_spec("devices.simulator.__main__") is None:
             return
         count = os.environ.get("MIKMAN_DEMO_DEVICES", "20")
+        from devices.demo import simulator_mode
+
+        # Without root the simulator gives every router its own port on 127.0.0.1: the standard
+        # ports (22, 161, 443 are privileged; 8728+i overlaps 8729) cannot work, so let it pick
+        # free port blocks — the READY line reports them to `on_ready`.
+        ports = (
+            []
+            if simulator_mode() == "addresses"
+            else [f"--{p}-port=0" for p in ("api", "api-ssl", "ssh", "rest", "snmp")]
+        )
         self.add(
             "simulator",
             [
@@ -56,13 +69,17 @@ class Supervisor:
                 "1",
                 "--state",
                 str(ROOT / "data" / "simulator"),
+                *ports,
             ],
+            on_line=_ready_reader(on_ready) if on_ready else None,
         )
 
     @staticmethod
-    def _pump(name: str, proc: subprocess.Popen) -> None:
+    def _pump(name: str, proc: subprocess.Popen, on_line=None) -> None:
         for line in proc.stdout:
             sys.stdout.write(f"{name:>9} | {line}")
+            if on_line is not None:
+                on_line(line)
         sys.stdout.flush()
 
     def run_once(self, cmd: list[str], env: dict) -> int:
@@ -94,3 +111,19 @@ class Supervisor:
                 proc.wait(max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _ready_reader(on_ready):
+    """A line callback that calls `on_ready(summary)` once, in its own thread, for the
+    simulator's `READY {json}` line (devices/simulator/__main__.py)."""
+    import json
+
+    def on_line(line: str) -> None:
+        if line.startswith("READY "):
+            try:
+                info = json.loads(line[len("READY ") :])
+            except ValueError:
+                return
+            threading.Thread(target=on_ready, args=(info,), daemon=True, name="demo-setup").start()
+
+    return on_line

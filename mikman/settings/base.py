@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_otp",
     "guardian",
     "axes",
+    "csp",  # ops (issue 8, h8): its system checks and the csp template tags
     "tenants",
     "audit",
     "devices",
@@ -44,8 +45,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # --- ops (issue 8, h8): request id first (every later log line carries it), then metrics ---
+    "mikman.request_id.RequestIdMiddleware",
+    "mikman.metrics.http.RequestMetricsMiddleware",
+    "mikman.metrics.views.MetricsEndpointMiddleware",  # GET /metrics, before the Host check
+    # --- end ops ---
     "mikman.middleware.TenantContextResetMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # ops (issue 8, h8): Content-Security-Policy on every response
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -183,6 +190,31 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # ops (issue 8): one stable name per choice set; without these, fields named `state`/`status`
+    # of different models collide, drf-spectacular warns, and `check --deploy` is not clean
+    # (tests/ops/test_security_headers.py). A new choice set on an API field: add it here.
+    "ENUM_NAME_OVERRIDES": {
+        "ProtocolEnum": "devices.models.device.Protocol",
+        "DeviceStatusEnum": "devices.models.device.DeviceStatus",
+        "CheckStateEnum": "devices.models.device.CheckState",
+        "JobStateEnum": "devices.models.jobs.JobState",
+        "JobDeviceStateEnum": "devices.models.jobs.JobDeviceState",
+        "AlertStateEnum": "devices.models.alerts.AlertState",
+        "DeliveryStateEnum": "devices.models.alerts.DeliveryState",
+        "AlertSeverityEnum": "devices.models.alerts.Severity",
+        "BackupStatusEnum": "devices.models.backups.BackupStatus",
+        "BackupTriggerEnum": "devices.models.backups.BackupTrigger",
+        "RuleKindEnum": "devices.models.alerts.RuleKind",
+        "ChannelKindEnum": "devices.models.alerts.ChannelKind",
+        "WindowKindEnum": "devices.models.alerts.WindowKind",
+        "DeliveryEventEnum": "devices.models.alerts.DeliveryEvent",
+        "TLSModeEnum": "devices.models.device.TLSMode",
+        "SNMPVersionEnum": "devices.models.device.SNMPVersion",
+        "UserProfileStateEnum": "radius.choices.UserProfileState",
+        "SessionStatusEnum": "radius.choices.SessionStatus",
+        "AuthResultEnum": "radius.choices.AuthResult",
+        "HistoryActionEnum": "radius.choices.HistoryAction",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------------
@@ -241,6 +273,41 @@ CELERY_BEAT_SCHEDULE["devices-refresh-feeds"] = {
 }
 # --- Version and CVE feeds — END ----------------------------------------------------------------
 
+# --- Jobs: multi-device operations (devices/jobs, helper h4) — BEGIN -----------------------------
+# A job's devices go to `devices.jobs_run_batch` (queue `jobs`) in batches of JOBS_BATCH_SIZE; a
+# task works on at most the job's concurrency (default JOBS_DEVICE_CONCURRENCY) devices at once,
+# and all the jobs of one tenant on at most JOBS_TENANT_CONCURRENCY devices at once. A device's
+# claim (lease) lasts JOBS_LEASE_S: `devices.jobs_recover` (beat, every JOBS_RECOVER_EVERY_S)
+# re-queues or fails rows whose worker died (README.md, "Jobs and commands").
+JOBS_BATCH_SIZE = envint("JOBS_BATCH_SIZE", 100, minimum=1)
+JOBS_DEVICE_CONCURRENCY = envint("JOBS_DEVICE_CONCURRENCY", 100, minimum=1)
+JOBS_TENANT_CONCURRENCY = envint("JOBS_TENANT_CONCURRENCY", 400, minimum=1)
+JOBS_MAX_DEVICES = envint("JOBS_MAX_DEVICES", 10000, minimum=1)
+JOBS_LEASE_S = envint("JOBS_LEASE_S", 600, minimum=10)
+JOBS_STEP_TIMEOUT_S = envint("JOBS_STEP_TIMEOUT_S", 60, minimum=1)
+JOBS_OUTPUT_MAX_CHARS = envint("JOBS_OUTPUT_MAX_CHARS", 65536, minimum=256)
+JOBS_RECOVER_EVERY_S = envint("JOBS_RECOVER_EVERY_S", 60, minimum=5)
+CELERY_BEAT_SCHEDULE["devices-jobs-recover"] = {"task": "devices.jobs_recover", "schedule": float(JOBS_RECOVER_EVERY_S)}
+# --- Jobs — END ---------------------------------------------------------------------------------
+
+# --- Config backups (devices/backups, helper h3) — BEGIN ------------------------------------------
+# Beat sends `devices.backup_schedule` every BACKUP_SCHEDULE_EVERY_S; per tenant the devices whose
+# backup is due (BackupPolicy.interval_hours, default 6 h) go out in batches of BACKUP_BATCH_SIZE;
+# each batch task holds at most BACKUP_CONCURRENCY SSH sessions at once. Retention runs daily.
+BACKUP_SCHEDULE_EVERY_S = envint("BACKUP_SCHEDULE_EVERY_S", 60, minimum=5)
+BACKUP_BATCH_SIZE = envint("BACKUP_BATCH_SIZE", 100, minimum=1)
+BACKUP_CONCURRENCY = envint("BACKUP_CONCURRENCY", 8, minimum=1)
+BACKUP_CONNECT_TIMEOUT_S = envint("BACKUP_CONNECT_TIMEOUT_S", 10, minimum=1)
+BACKUP_EXPORT_TIMEOUT_S = envint("BACKUP_EXPORT_TIMEOUT_S", 120, minimum=1)
+BACKUP_GIT_DIR = envstr("BACKUP_GIT_DIR", "") or ""  # default: <MIKMAN_DATA_DIR>/backups-git
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "devices-backup-schedule": {"task": "devices.backup_schedule", "schedule": float(BACKUP_SCHEDULE_EVERY_S)},
+        "devices-backup-retention": {"task": "devices.backup_retention", "schedule": 86400.0},
+    }
+)
+# --- Config backups — END -------------------------------------------------------------------------
+
 # --- Credential encryption (devices.keyring) — BEGIN: owned by devices/keyring ------------------
 # Per-tenant envelope encryption of device credentials, RADIUS and alert-channel secrets. With no
 # Vault configured the embedded keyring (tenant keys wrapped by MIKMAN_MASTER_KEY) is the default.
@@ -260,6 +327,23 @@ MIKMAN_SECRET_CACHE_SIZE = envint("MIKMAN_SECRET_CACHE_SIZE", 1024, minimum=0)  
 MIKMAN_SECRET_CACHE_TTL = envint("MIKMAN_SECRET_CACHE_TTL", 300, minimum=0)  # seconds; 0 disables the cache
 # --- Credential encryption (devices.keyring) — END ----------------------------------------------
 
+# --- alerts and notifications (issue 6, devices/alerts) — BEGIN ---------------------------------
+# Platform SMTP server of the e-mail channels (Django's SMTP backend; recipients per channel).
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost") or "localhost"
+EMAIL_PORT = envint("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "mikman@localhost") or "mikman@localhost"
+ALERTS_DELIVERY_ATTEMPTS = envint("ALERTS_DELIVERY_ATTEMPTS", 5, minimum=1)  # per notification and channel
+ALERTS_RETRY_BASE_S = float(envint("ALERTS_RETRY_BASE_S", 5, minimum=0))  # backoff: base, 2×base, 4×base…
+ALERTS_HTTP_TIMEOUT_S = envint("ALERTS_HTTP_TIMEOUT_S", 10, minimum=1)
+ALERTS_FLAP_WINDOW_S = envint("ALERTS_FLAP_WINDOW_S", 600, minimum=0)  # a return this soon reopens the alert
+ALERTS_FLAP_NOTIFY_LIMIT = envint("ALERTS_FLAP_NOTIFY_LIMIT", 3, minimum=0)  # reopenings notified before damping
+# --- alerts and notifications — END ----------------------------------------------------------------
+
 # --- Static, i18n ------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(envstr("MIKMAN_STATIC_ROOT", "") or DATA_DIR / "static")
@@ -270,9 +354,37 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- ops (issue 8, h8): metrics, Content-Security-Policy, request ids — BEGIN ---------------------
+# /metrics (mikman/metrics/views.py): a bearer token, and/or the client address in these CIDRs.
+# Unset networks: loopback only without a token, any address with one.
+METRICS_TOKEN = envstr("METRICS_TOKEN", "") or ""
+METRICS_ALLOWED_NETWORKS = envlist("METRICS_ALLOWED_NETWORKS", [] if METRICS_TOKEN else ["127.0.0.0/8", "::1/128"])
+# Tenant slugs as metric labels (ids always): off, so a shared Grafana does not list the MSP's clients.
+METRICS_TENANT_NAMES = envbool("METRICS_TENANT_NAMES", False)
+METRICS_EXTRA_QUEUES = envlist("METRICS_EXTRA_QUEUES", [])  # queues beyond the routed ones to report
+# django-csp 4 (Django 5.2 has no CSP of its own): only our own static files run or style the
+# UI (htmx 4 adds its indicator CSS as a constructable stylesheet, which CSP allows; uPlot styles
+# through the CSSOM). The API docs pages relax it for themselves (mikman/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# --- ops (issue 8, h8) — END ----------------------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"ids": {"()": "mikman.request_id.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "mikman.logging.JsonFormatter"},
@@ -281,6 +393,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if envbool("LOG_JSON", False) else "plain",
+            "filters": ["ids"],  # ops (issue 8, h8): request/task/tenant ids on every record
         }
     },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},

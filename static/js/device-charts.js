@@ -9,6 +9,7 @@
   var LABELS = { "1h": "1 hour", "6h": "6 hours", "24h": "24 hours", "7d": "7 days" };
   var COLORS = { blue: "#1d4ed8", green: "#15803d", amber: "#a16207", red: "#b91c1c", grey: "#8792a2" };
   var HEIGHT = 180;
+  var LIVE_REDRAW_MS = 30000;
 
   function column(series, names) {
     // index of the first of `names` present in the series' columns, or -1
@@ -78,6 +79,16 @@
       if (!button || !self.card.contains(button) || button === root) return;
       self.select(button.getAttribute("data-range"));
     });
+    // Live updates (static/js/live.js): a new sample of this device redraws the 1 h range — at
+    // once while nothing is drawn yet, otherwise at most every LIVE_REDRAW_MS.
+    var scope = root.closest("[data-device-id]");
+    this.loaded = 0;
+    if (scope) {
+      scope.addEventListener("mikman:device-update", function (event) {
+        if (event.detail.cpu === null || event.detail.cpu === undefined) return;
+        if (!self.plots.length || (self.range === "1h" && Date.now() - self.loaded > LIVE_REDRAW_MS)) self.load();
+      });
+    }
     var timer = null;
     window.addEventListener("resize", function () {
       clearTimeout(timer);
@@ -108,6 +119,7 @@
     params.set("until", new Date(until * 1000).toISOString());
     params.set("resolution", "auto");
     var request = ++this.request;
+    this.loaded = Date.now();
     this.status.textContent = "Loading…";
     this.root.setAttribute("aria-busy", "true");
     fetch(this.url + "?" + params.toString(), {

@@ -44,12 +44,57 @@ def _inventory_ids(tenant, site) -> dict:
     return {"device_id": device.pk, "check_id": check.pk, "profile_id": make_credential_profile(tenant).pk}
 
 
+def _alert_ids(tenant, site) -> dict:
+    """alerts (issue 6): an alert, a rule, a channel and a maintenance window of `tenant`."""
+    from django.utils import timezone
+
+    from devices.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
+    from tenants.context import tenant_context
+    from tests.factories import make_device
+
+    device = make_device(tenant, site)
+    with tenant_context(tenant.id):
+        rule = AlertRule.objects.get(tenant=tenant, kind="cpu")
+        now = timezone.now()
+        alert = Alert.objects.create(
+            tenant=tenant, rule=rule, device=device, kind="cpu", severity="warning", started_at=now, last_breach_at=now
+        )
+        name = f"Isolation {now.timestamp()}"
+        channel = NotificationChannel.objects.create(tenant=tenant, name=name, kind="email", recipients=["a@b.c"])
+        window = MaintenanceWindow.objects.create(tenant=tenant, name="Isolation", starts_at=now, ends_at=now)
+    return {"alert_id": alert.pk, "rule_id": rule.pk, "channel_id": channel.pk, "window_id": window.pk}
+
+
+def _registry_ids(tenant, site) -> dict:
+    """backups, jobs (issue 5), RADIUS (issue 7): objects of `tenant` built by the isolation
+    registry's factories (the same ones the API matrix uses). RADIUS pages share `<uuid:pk>`:
+    a user of `tenant` stands for all of them (an id of another model is a 404 just the same)."""
+    from devices.models import ConfigBackup, Job
+    from radius.models import RadiusUser
+    from tenants.context import tenant_context
+    from tests.isolation_registry import case_for, load_app_registrations
+
+    cache = _registry_ids.__dict__.setdefault("made", {})  # the factories make fixed names: once per test
+    key = (tenant.pk, site.pk)
+    if key not in cache:
+        load_app_registrations()
+        with tenant_context(tenant.id):
+            cache[key] = {
+                "backup_id": case_for(ConfigBackup).factory(tenant, site).pk,
+                "job_id": case_for(Job).factory(tenant, site).pk,
+                "pk": case_for(RadiusUser).factory(tenant, site).pk,
+            }
+    return cache[key]
+
+
 def _foreign_ids(world) -> dict:
     """Ids of globex's objects, to be tried through acme's URLs."""
     return {
         "site_id": world.east.pk,
         "membership_id": Membership.objects.get(user=world.users.erin, tenant=world.globex).pk,
         **_inventory_ids(world.globex, world.east),
+        **_alert_ids(world.globex, world.east),  # alerts (issue 6)
+        **_registry_ids(world.globex, world.east),
     }
 
 
@@ -67,6 +112,8 @@ def test_foreign_tenant_member_gets_404_everywhere(world, route, method):
         "site_id": world.north.pk,
         "membership_id": Membership.objects.get(user=world.users.bob, tenant=world.acme).pk,
         **_inventory_ids(world.acme, world.north),
+        **_alert_ids(world.acme, world.north),  # alerts (issue 6)
+        **_registry_ids(world.acme, world.north),
     }
     response = getattr(client, method)(_url(route, "acme", own), {"name": "x", "slug": "x", "role": "admin"})
     assert response.status_code == 404, f"{method.upper()} {route}: {response.status_code}"

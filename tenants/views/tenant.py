@@ -66,6 +66,46 @@ def top_cpu(access, limit: int = 5) -> list[dict]:
     return rows[:limit]
 
 
+TOP_TRAFFIC_WINDOW_MINUTES = 10  # a few poll intervals: "current" rates, and a small scan
+
+
+def top_traffic(access, limit: int = 5) -> list[dict]:
+    """The `limit` interfaces (of visible devices) with the highest rx+tx rate in their latest
+    sample of the last TOP_TRAFFIC_WINDOW_MINUTES (site scope applies, via `restrict`).
+
+    The newest row per (device, interface) and the ordering by rate run in PostgreSQL: the
+    scoped queryset becomes a sub-select, so only `limit` rows come back however big the fleet."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from devices.models import Device, InterfaceSample
+
+    since = timezone.now() - timedelta(minutes=TOP_TRAFFIC_WINDOW_MINUTES)
+    latest = (
+        InterfaceSample.objects.restrict(access, Action.VIEW)
+        .filter(ts__gte=since)
+        .order_by("device_id", "ifname", "-ts")
+        .distinct("device_id", "ifname")
+        .values("device_id", "ifname", "rx_bps", "tx_bps", "running", "ts")
+    )
+    sql, params = latest.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT * FROM ({sql}) AS latest WHERE coalesce(rx_bps, 0) + coalesce(tx_bps, 0) > 0 "  # noqa: S608
+            "ORDER BY coalesce(rx_bps, 0) + coalesce(tx_bps, 0) DESC, device_id, ifname LIMIT %s",
+            [*params, limit],
+        )
+        rows = cursor.fetchall()
+    devices = Device.objects.restrict(access, Action.VIEW).select_related("site").in_bulk([r[0] for r in rows])
+    return [
+        {"device": devices[d], "ifname": ifname, "rx_bps": rx or 0, "tx_bps": tx or 0, "running": up, "ts": ts}
+        for d, ifname, rx, tx, up, ts in rows
+        if d in devices
+    ]
+
+
 def recent_events(access, limit: int = 10):
     from devices.models import DeviceEvent
 
@@ -94,6 +134,8 @@ class DashboardView(TenantViewMixin, TemplateView):
             context["device_statuses"] = device_status_counts(self.access)
             context["devices_online"] = next(n for s, _, n in context["device_statuses"] if s == "online")
             context["top_cpu"] = top_cpu(self.access)  # charts
+            context["top_traffic"] = top_traffic(self.access)  # live dashboard
+            context["device_status_labels"] = {value: label for value, label, _ in context["device_statuses"]}  # live
             context["recent_events"] = recent_events(self.access)  # charts
         return context
 

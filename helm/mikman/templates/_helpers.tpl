@@ -108,6 +108,10 @@ VAULT_TRANSIT_MOUNT: {{ .Values.vault.transitMount | quote }}
 VAULT_CACERT: /etc/mikman/vault-ca/{{ .Values.vault.caCertKey }}
 {{- end }}
 {{- end }}
+{{- if .Values.metrics.enabled }}
+METRICS_ALLOWED_NETWORKS: {{ join "," .Values.metrics.allowedNetworks | quote }}
+METRICS_TENANT_NAMES: {{ .Values.metrics.tenantNames | toString | quote }}
+{{- end }}
 {{- range $key, $value := .Values.config.extraEnv }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
@@ -127,6 +131,9 @@ DATABASE_OWNER_URL: {{ printf "postgresql://%s:%s@%s:%d/%s" $db.ownerUser (requi
 REDIS_URL: {{ printf "rediss://%s%s:%d/%d?ssl_cert_reqs=required" $auth $r.host (int $r.port) (int $r.db) | b64enc | quote }}
 {{- else }}
 REDIS_URL: {{ printf "redis://%s%s:%d/%d" $auth $r.host (int $r.port) (int $r.db) | b64enc | quote }}
+{{- end }}
+{{- with $s.metricsToken }}
+METRICS_TOKEN: {{ . | b64enc | quote }}
 {{- end }}
 {{- if eq .Values.vault.keyBackend "vault" }}
 {{- if eq .Values.vault.auth "token" }}

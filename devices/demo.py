@@ -1,0 +1,153 @@
+"""The demo tenant `make run` pre-registers, so a newcomer sees simulated routers come online.
+
+`setup_demo(...)` is idempotent: it creates (or finds) the tenant "Demo" (slug `demo`), its two
+sites, a credential profile with the simulator's admin login and one device per simulated
+router, and makes the acting super admin an admin member so they can read the tenant's data.
+Running it again changes nothing — except the devices' addresses/ports when the simulator's
+layout changed (e.g. it now runs without root and falls back to a port per device).
+
+Everything goes through the services the UI uses (tenant, membership, credential profile,
+device), inside the demo tenant's RLS context, so it is audited like any admin's work.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # no Django import at module level: the launcher uses `simulator_mode()`
+    from tenants.models import Tenant, User
+
+DEMO_NAME = "Demo"
+DEMO_SLUG = "demo"
+DEMO_SITES = (("Headquarters", "hq"), ("Branch office", "branch"))
+PROFILE_NAME = "Simulator admin"
+DEMO_TAGS = ["demo", "simulated"]
+DEMO_POLL_INTERVAL_S = 30
+
+
+@dataclass(frozen=True)
+class SimulatedRouter:
+    index: int
+    name: str
+    host: str
+    api_port: int
+
+
+@dataclass
+class DemoReport:
+    tenant: Tenant
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def simulator_mode() -> str:
+    """The simulator's own choice in mode "auto": one loopback address per router when it may
+    bind to `lo` (SO_BINDTODEVICE, root), otherwise 127.0.0.1 with a port per router."""
+    probe = socket.socket()
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo")
+        return "addresses"
+    except OSError:
+        return "ports"
+    finally:
+        probe.close()
+
+
+def simulated_routers(count: int, seed: int = 1, mode: str = "auto", api_port: int = 8728) -> list[SimulatedRouter]:
+    """Where the simulator (`python -m devices.simulator --count N --seed S`) serves each
+    router's API: the same addressing as devices.simulator.fleet, named by its identity."""
+    from devices.simulator.fleet import address_of
+    from devices.simulator.hardware import derive_hardware
+
+    if mode == "auto":
+        mode = simulator_mode()
+    if mode not in ("addresses", "ports"):
+        raise ValueError(f"Unknown simulator mode {mode!r}: addresses, ports or auto.")
+    routers = []
+    for index in range(count):
+        host, port = (address_of(index), api_port) if mode == "addresses" else ("127.0.0.1", api_port + index)
+        routers.append(SimulatedRouter(index, derive_hardware(seed, index).identity, host, port))
+    return routers
+
+
+def setup_demo(
+    owner: User,
+    routers: list[SimulatedRouter],
+    *,
+    username: str = "admin",
+    password: str = "sim-admin",  # noqa: S107 - the simulator's documented default
+) -> DemoReport:
+    """Create or refresh the demo tenant for `routers`, acting as the super admin `owner`
+    (all or nothing)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        return _setup_demo(owner, routers, username, password)
+
+
+def _setup_demo(owner: User, routers: list[SimulatedRouter], username: str, password: str) -> DemoReport:
+    from devices import services
+    from devices.models import CredentialProfile, Device, Protocol
+    from tenants import services as tenant_services
+    from tenants.access import load_site_scope, resolve_access
+    from tenants.context import tenant_context
+    from tenants.models import Site, Tenant
+
+    tenant = Tenant.objects.filter(slug=DEMO_SLUG).first()
+    if tenant is None:
+        tenant = tenant_services.create_tenant(DEMO_NAME, DEMO_SLUG, by=owner)
+    report = DemoReport(tenant)
+    if not tenant.memberships.filter(user=owner).exists():
+        tenant_services.set_membership(tenant, owner, "admin", by=owner)
+    with tenant_context(tenant.id):
+        access = load_site_scope(resolve_access(owner, tenant))
+        sites = []
+        for name, slug in DEMO_SITES:
+            site = Site.objects.filter(tenant=tenant, slug=slug).first()
+            sites.append(site or Site.objects.create(tenant=tenant, name=name, slug=slug))
+        profile = CredentialProfile.objects.filter(tenant=tenant, name=PROFILE_NAME).first()
+        if profile is None:
+            profile = services.save_profile(
+                access,
+                None,
+                {"name": PROFILE_NAME, "username": username, "notes": "The fleet simulator's admin login."},
+                secrets={"password": password},
+            )
+        existing = {d.name: d for d in Device.objects.filter(tenant=tenant, tags__contains=["simulated"])}
+        for router in routers:
+            device = existing.get(router.name)
+            if device is None:
+                services.add_device(
+                    access,
+                    {
+                        "name": router.name,
+                        "host": router.host,
+                        "api_port": router.api_port,
+                        "protocol": Protocol.API,
+                        "fallback_protocols": [],
+                        "site": sites[router.index % len(sites)],
+                        "credential_profile": profile,
+                        "poll_interval_s": DEMO_POLL_INTERVAL_S,
+                        "tags": DEMO_TAGS,
+                        "notes": f"Simulated router #{router.index} (devices/simulator).",
+                    },
+                )
+                report.created.append(router.name)
+            elif (device.host, device.api_port) != (router.host, router.api_port):
+                services.update_device(access, device, {"host": router.host, "api_port": router.api_port})
+                report.updated.append(router.name)
+            else:
+                report.unchanged += 1
+    return report
+
+
+def default_owner() -> User | None:
+    """The super admin `bootstrap_admin` created, else the oldest active super admin."""
+    from tenants.models import PlatformSetting, User
+
+    marker = PlatformSetting.get("bootstrap_admin") or {}
+    user = User.objects.filter(username=marker.get("username"), is_super_admin=True, is_active=True).first()
+    return user or User.objects.filter(is_super_admin=True, is_active=True).order_by("pk").first()

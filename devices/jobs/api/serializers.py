@@ -1,0 +1,101 @@
+"""Request and response shapes of the jobs API."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from devices.models import Job, JobDevice
+
+DETAIL_OUTPUT_CHARS = 2000  # per row in a job's detail; the full output is under job-devices/
+
+
+class JobDeviceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobDevice
+        fields = [
+            "id",
+            "job",
+            "device",
+            "device_name",
+            "state",
+            "reason",
+            "output",
+            "output_truncated",
+            "attempt",
+            "idempotency_key",
+            "started",
+            "finished",
+        ]
+        read_only_fields = fields
+
+
+class JobDeviceBriefSerializer(JobDeviceSerializer):
+    output = serializers.SerializerMethodField(help_text=f"The first {DETAIL_OUTPUT_CHARS} characters.")
+
+    class Meta(JobDeviceSerializer.Meta):
+        fields = [f for f in JobDeviceSerializer.Meta.fields if f not in ("job", "idempotency_key")]
+        read_only_fields = fields
+
+    def get_output(self, row: JobDevice) -> str:
+        return row.output[:DETAIL_OUTPUT_CHARS]
+
+
+class JobSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    progress_percent = serializers.IntegerField(read_only=True)
+    done = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "summary",
+            "params",
+            "state",
+            "cancel_requested",
+            "created_by",
+            "created",
+            "started",
+            "finished",
+            "concurrency",
+            "total",
+            "done",
+            "succeeded",
+            "failed",
+            "skipped",
+            "cancelled",
+            "progress_percent",
+        ]
+        read_only_fields = fields
+
+
+class JobDetailSerializer(JobSerializer):
+    devices = serializers.SerializerMethodField()
+
+    class Meta(JobSerializer.Meta):
+        fields = [*JobSerializer.Meta.fields, "devices"]
+        read_only_fields = fields
+
+    @extend_schema_field(JobDeviceBriefSerializer(many=True))
+    def get_devices(self, job: Job) -> list[dict]:
+        rows = job.rows.order_by("device_name")
+        return JobDeviceBriefSerializer(rows, many=True).data
+
+
+class StartJobSerializer(serializers.Serializer):
+    kind = serializers.CharField(max_length=32, help_text="`command` or `backup`.")
+    devices = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=10000, help_text="Device ids."
+    )
+    site = serializers.CharField(required=False, max_length=64, help_text="A site id: every device of it.")
+    all = serializers.BooleanField(required=False, default=False, help_text="Every device you may act on.")
+    params = serializers.JSONField(required=False, default=dict, help_text='For `command`: {"command": "/…"}.')
+    confirm = serializers.BooleanField(required=False, default=False, help_text="Required for dangerous commands.")
+    concurrency = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+
+    def validate_params(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("An object.")
+        return value

@@ -1,0 +1,159 @@
+"""Jobs pages (/t/<tenant>/jobs/…): list, detail with live progress (htmx polls a partial every
+1.5 s while the job runs), cancel, retry failed, and the "Run command" form reached from the
+device list's selection and the device page. Writes go through devices.jobs.runner, exactly as
+the API's do; TenantViewMixin gives 404 to non-members and 403 to a role that may not change."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import FormView, TemplateView, View
+
+from devices.jobs import runner
+from devices.jobs.commands import danger_of, parse_command
+from devices.jobs.forms import RunCommandForm
+from devices.models import Device, Job
+from tenants.forms import apply_errors
+from tenants.roles import Action
+from tenants.views_base import TenantViewMixin
+
+PAGE_SIZE = 50
+DEVICE_CHOICES_MAX = 5000
+
+
+class JobsMixin(TenantViewMixin):
+    view_action = Action.VIEW
+    required_action = Action.OPERATE
+    section = "jobs"
+
+    def job(self) -> Job:
+        jobs = Job.objects.restrict(self.access).select_related("created_by")
+        return get_object_or_404(jobs, pk=self.kwargs["job_id"])
+
+
+class JobListView(JobsMixin, TemplateView):
+    template_name = "jobs/list.html"
+    title = "Jobs"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        jobs = Job.objects.restrict(self.access).select_related("created_by").order_by("-created")
+        context["page"] = Paginator(jobs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        return context
+
+
+class JobDetailView(JobsMixin, TemplateView):
+    template_name = "jobs/detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        job = self.job()
+        context.update(job=job, rows=list(job.rows.order_by("device_name")), title=f"Job: {job.summary}")
+        return context
+
+
+class JobProgressView(JobDetailView):
+    """The live part of the detail page (progress bar + rows), for htmx polling."""
+
+    template_name = "jobs/_progress.html"
+
+
+class JobCancelView(JobsMixin, View):
+    def post(self, request, *args, **kwargs):
+        job = self.job()
+        try:
+            runner.cancel_job(self.access, job)
+            messages.success(request, "Job cancelled: queued devices will not run; running ones finish.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("job-detail", self.tenant.slug, job.pk)
+
+
+class JobRetryView(JobsMixin, View):
+    def post(self, request, *args, **kwargs):
+        job = self.job()
+        try:
+            runner.retry_failed(self.access, job)
+            messages.success(request, "Retrying the failed devices.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("job-detail", self.tenant.slug, job.pk)
+
+
+class RunCommandView(JobsMixin, FormView):
+    """GET ?device=<id>&device=<id> preselects devices (the device list's bulk selection)."""
+
+    template_name = "jobs/run_command.html"
+    form_class = RunCommandForm
+    edit_page = True
+    title = "Run command"
+
+    def devices_qs(self):
+        return Device.objects.restrict(self.access, Action.OPERATE).select_related("site").order_by("name")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["devices_qs"] = self.devices_qs()
+        return kwargs
+
+    def get_initial(self):
+        initial = super().get_initial()
+        wanted = self.request.GET.getlist("device")
+        if wanted:
+            initial["devices"] = self._visible(wanted)
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["too_many_devices"] = self.devices_qs().count() > DEVICE_CHOICES_MAX
+        context.setdefault("danger", "")
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if "command" not in request.POST:  # the device list's "Run command on selected…" button
+            initial = {"devices": self._visible(request.POST.getlist("device"))}
+            form = self.form_class(initial=initial, devices_qs=self.devices_qs())
+            return self.render_to_response(self.get_context_data(form=form))
+        return super().post(request, *args, **kwargs)
+
+    def _visible(self, raw_ids: list[str]) -> list:
+        valid = []
+        for raw in raw_ids:
+            try:
+                valid.append(uuid.UUID(raw))
+            except ValueError:
+                continue
+        return list(self.devices_qs().filter(pk__in=valid).values_list("pk", flat=True))
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            job = runner.start_job(
+                self.access,
+                "command",
+                devices=None if data["all_devices"] else [str(d.pk) for d in data["devices"]],
+                all_devices=data["all_devices"],
+                params={"command": data["command"], "via": data.get("via") or "api"},
+                confirm=data["confirm"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+            return self.render_to_response(self.get_context_data(form=form, danger=self._danger(data["command"])))
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+            response = self.render_to_response(self.get_context_data(form=form, danger=self._danger(data["command"])))
+            response.status_code = 403
+            return response
+        messages.success(self.request, f"Running “{job.summary}” on {job.total} device(s).")
+        return redirect("job-detail", self.tenant.slug, job.pk)
+
+    @staticmethod
+    def _danger(command: str) -> str:
+        try:
+            return danger_of(parse_command(command))
+        except ValidationError:
+            return ""

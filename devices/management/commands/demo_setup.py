@@ -1,0 +1,35 @@
+"""`manage.py demo_setup [--count 20 --seed 1 --mode auto --api-port 8728]`: the demo tenant.
+
+Registers the routers of the fleet simulator (`python -m devices.simulator` with the same
+count and seed) for a tenant "Demo" with two sites, a credential profile and the super admin as
+its admin. Idempotent; `make run` calls it with the simulator's actual layout (see
+mikman/launcher). Details: devices/demo.py."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from devices import demo
+from tenants.models import User
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo tenant with the simulated fleet's routers (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--count", type=int, default=20, help="routers the simulator runs (MIKMAN_DEMO_DEVICES)")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--mode", choices=("auto", "addresses", "ports"), default="auto")
+        parser.add_argument("--api-port", type=int, default=8728, help="the simulator's API (base) port")
+        parser.add_argument("--owner", default="", help="super admin who becomes the demo's admin (default: the first)")
+
+    def handle(self, *args, count, seed, mode, api_port, owner, **options):
+        if count < 1 or not 0 < api_port < 65536:
+            raise CommandError("--count must be at least 1 and --api-port a TCP port.")
+        user = User.objects.filter(username=owner, is_super_admin=True).first() if owner else demo.default_owner()
+        if user is None:
+            raise CommandError("No super admin to own the demo tenant: run `manage.py bootstrap_admin` first.")
+        routers = demo.simulated_routers(count, seed, mode, api_port)
+        report = demo.setup_demo(user, routers)
+        self.stdout.write(
+            f"demo tenant “{report.tenant.name}” (/t/{report.tenant.slug}/): {len(report.created)} device(s) added, "
+            f"{len(report.updated)} re-addressed, {report.unchanged} unchanged; {user.username} is its admin."
+        )
