@@ -19,6 +19,7 @@ tenant_patterns = [
     # --- end inventory ---
     path("", include("devices.jobs.urls")),  # jobs: commands and bulk operations (issue 5)
     path("", include("devices.backups.urls")),  # config backups (issue 5, h3)
+    path("", include("devices.push.urls")),  # config push wizard (issue 5, h10)
     path("", include("radius.urls")),  # RADIUS User Manager (issue 7)
 ]
 

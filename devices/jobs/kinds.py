@@ -100,4 +100,4 @@ def _load_builtin() -> None:
     if _loaded:
         return
     _loaded = True
-    from devices.jobs import backup_kind, command_kind  # noqa: F401
+    from devices.jobs import backup_kind, command_kind, push_kind  # noqa: F401  (push_kind: helper h10)

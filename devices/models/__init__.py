@@ -35,6 +35,7 @@ from .metrics import (
     WirelessRollup5m,
     WirelessSample,
 )
+from .push import PUSH_OPEN_STEPS, ConfigPush, PushStep
 
 __all__ = [
     "BackupPolicy",
@@ -51,6 +52,9 @@ __all__ = [
     "NotificationChannel",
     "RuleKind",
     "Severity",
+    "ConfigPush",
+    "PUSH_OPEN_STEPS",
+    "PushStep",
     "CheckState",
     "ConnectivityCheck",
     "CredentialProfile",

@@ -119,6 +119,22 @@ def main(argv: list[str] | None = None) -> int:
                 str(data_dir() / "celerybeat-schedule"),
             ],
         )
+        if os.environ.get("MIKMAN_RADIUS", "1").strip().lower() not in ("0", "false", "no", "off"):
+            # the User Manager RADIUS server; high ports by default (1812/1813 need root and may be taken)
+            sup.add(
+                "radius",
+                [
+                    sys.executable,
+                    "manage.py",
+                    "radius_server",
+                    "--bind",
+                    os.environ.get("MIKMAN_RADIUS_BIND", "0.0.0.0"),
+                    "--auth-port",
+                    os.environ.get("MIKMAN_RADIUS_AUTH_PORT", "11812"),
+                    "--acct-port",
+                    os.environ.get("MIKMAN_RADIUS_ACCT_PORT", "11813"),
+                ],
+            )
         if not args.no_simulator:
             sup.add_optional_simulator(on_ready=None if args.no_demo else lambda info: demo_setup(info, settings))
         print(f"\nmikman is up: http://{args.bind}/  (API: /api/v1/, docs: /api/docs/) — Ctrl-C stops everything.\n")

@@ -288,6 +288,9 @@ JOBS_STEP_TIMEOUT_S = envint("JOBS_STEP_TIMEOUT_S", 60, minimum=1)
 JOBS_OUTPUT_MAX_CHARS = envint("JOBS_OUTPUT_MAX_CHARS", 65536, minimum=256)
 JOBS_RECOVER_EVERY_S = envint("JOBS_RECOVER_EVERY_S", 60, minimum=5)
 CELERY_BEAT_SCHEDULE["devices-jobs-recover"] = {"task": "devices.jobs_recover", "schedule": float(JOBS_RECOVER_EVERY_S)}
+# Config push (issue 5, h10): how long after its rollback time a device may take to restore, reboot
+# and answer again before the push is reported "unreachable, cannot confirm".
+PUSH_REBOOT_GRACE_S = envint("PUSH_REBOOT_GRACE_S", 180, minimum=5)
 # --- Jobs — END ---------------------------------------------------------------------------------
 
 # --- Config backups (devices/backups, helper h3) — BEGIN ------------------------------------------

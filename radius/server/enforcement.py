@@ -1,0 +1,38 @@
+"""Ending sessions the User Manager no longer allows: Disconnect-Request (RFC 5176) to the NAS.
+
+Sent when a user is disabled or removed while online, and when an accounting update shows a
+session's user has run out (a limit used up, the profile's validity over). The request goes to
+the NAS's CoA port with its secret and a Message-Authenticator; the answer is ACK, NAK or
+nothing (after retries). The terminate cause (um-user-disabled, um-user-deleted,
+um-limits-reached) is recorded on the session at once; the NAS's own Accounting-Stop then closes
+it without overwriting the cause.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from radius.protocol.client import RadiusClient, RadiusTimeout
+from radius.protocol.errors import PacketError
+from radius.protocol.packet import Code, Packet
+
+log = logging.getLogger("radius.server")
+
+USER_DISABLED = "um-user-disabled"
+USER_DELETED = "um-user-deleted"
+LIMITS_REACHED = "um-limits-reached"
+
+
+async def disconnect(nas, state, *, timeout: float = 1.0, retries: int = 2) -> str:
+    """Ask `nas` to end the session `state`; "ack", "nak" or "timeout"."""
+    packet = Packet(Code.DISCONNECT_REQUEST, secret=nas.secret)
+    packet.add("User-Name", state.username)
+    packet.add("Acct-Session-Id", state.key[1])
+    if state.framed_ip:
+        packet.add("Framed-IP-Address", state.framed_ip)
+    try:
+        async with RadiusClient(nas.address, nas.coa_port, nas.secret, timeout=timeout, retries=retries) as client:
+            reply = await client.send(packet)
+    except (RadiusTimeout, OSError, PacketError):
+        return "timeout"
+    return "ack" if reply.code == Code.DISCONNECT_ACK else "nak"
