@@ -88,9 +88,9 @@ def register(count: int, port: int, interval: int) -> tuple[str, list[tuple[str,
     from tenants.models import Tenant
 
     tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
-    now = datetime.now(UTC)
     with tenant_context(tenant.id):
-        Device.objects.filter(tenant=tenant).delete()
+        Device.objects.filter(tenant=tenant).delete()  # cascades over every device table: seconds
+        now = datetime.now(UTC)  # first polls spread over one interval from here, not from before the delete
         profile = CredentialProfile.objects.filter(tenant=tenant, name="bench").first()
         if profile is None:
             profile = CredentialProfile(tenant=tenant, name="bench", username="admin")
