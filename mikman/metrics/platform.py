@@ -97,6 +97,7 @@ class PlatformCollector(Collector):
             lengths = pipe.execute()
             tasks = celery_stats.read()
             polls = self._poll_stats(conn)
+            radius = self._radius_stats(conn)
         except Exception:  # noqa: BLE001
             up.add_metric(["redis"], 0)
             return
@@ -128,6 +129,33 @@ class PlatformCollector(Collector):
         yield total
         yield duration
         yield from polls
+        yield from radius
+
+    def _radius_stats(self, conn) -> list:
+        """Packets and auth latency of every radius_server process (they flush to Redis)."""
+        from radius.server import metrics as radius_metrics
+
+        stats = radius_metrics.read(conn)
+        packets = CounterMetricFamily(
+            "mikman_radius_packets",
+            "RADIUS packets by type (access, accounting, status_server, disconnect; auth/acct for "
+            "packets dropped before decoding) and result (accept, reject, start, interim, stop, "
+            "ack, nak, timeout, duplicate, dropped_unknown_nas, dropped_bad_authenticator, …), "
+            "summed over every radius_server process.",
+            labels=["type", "result"],
+        )
+        for (packet_type, result), n in sorted(stats["packets"].items()):
+            packets.add_metric([packet_type, result], n)
+        latency = HistogramMetricFamily(
+            "mikman_radius_auth_duration_seconds", "Time to decide and answer an Access-Request."
+        )
+        cumulative, buckets = 0, []
+        for bound in radius_metrics.LATENCY_BUCKETS:
+            cumulative += stats["buckets"].get(str(bound), 0)
+            buckets.append((str(bound), cumulative))
+        buckets.append(("+Inf", cumulative + stats["buckets"].get("+Inf", 0)))
+        latency.add_metric([], buckets, sum_value=stats["sum"])
+        return [packets, latency]
 
     def _poll_stats(self, conn) -> list:
         from devices.polling import stats

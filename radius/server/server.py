@@ -20,12 +20,13 @@ import concurrent.futures
 import datetime as dt
 import logging
 import socket
+import time
 from dataclasses import dataclass, fields
 
 from radius.protocol.dedup import IN_PROGRESS, DuplicateCache, request_key
 from radius.protocol.errors import PacketError
 from radius.protocol.packet import Code, decode_packet
-from radius.server import accounting, enforcement, invalidation, store
+from radius.server import accounting, enforcement, invalidation, metrics, store
 from radius.server.authorize import apply_to_cache, authorize, entitlement
 from radius.server.directory import TenantDirectory
 
@@ -90,6 +91,7 @@ class RadiusServer:
         self.flush_interval = flush_interval
         self.flush_max = flush_max
         self.stats = ServerStats()
+        self.packets = metrics.PacketCounters()  # flushed to Redis for /metrics
         self.tenants: dict = {}
         self.by_address: dict = {}
         self.endpoints: list[_Endpoint] = []
@@ -128,6 +130,7 @@ class RadiusServer:
         self.auth_port = self.endpoints[0].transport.get_extra_info("sockname")[1]
         self.acct_port = self.endpoints[1].transport.get_extra_info("sockname")[1]
         self._flusher = asyncio.create_task(self._flush_loop())
+        self._metrics_task = asyncio.create_task(self._metrics_loop())
         log.info(
             "radius: serving %d tenants, %d NAS on %s auth %d acct %d",
             len(self.tenants),
@@ -152,6 +155,8 @@ class RadiusServer:
         await self.flush()
         for task in list(self._tasks):
             task.cancel()
+        self._metrics_task.cancel()
+        await asyncio.get_running_loop().run_in_executor(None, self.packets.flush)
         await self._db(store.close)
         self._db_thread.shutdown(wait=True)
         log.info("radius: stopped; %s", self.stats.line())
@@ -283,14 +288,17 @@ class RadiusServer:
                 self._spawn(self._after_reload(endpoint, data, addr, None))
             else:
                 self.stats.unknown_nas += 1
+                self.packets.count(endpoint.kind, "dropped_unknown_nas")
             return
         if len(data) < 20:
             self.stats.invalid += 1
+            self.packets.count(endpoint.kind, "dropped_invalid")
             return
         key = request_key(addr, data)
         cached = endpoint.dedup.begin(key)
         if cached is not None:
             self.stats.duplicates += 1
+            self.packets.count(endpoint.kind, "duplicate")
             if cached is not IN_PROGRESS:
                 endpoint.transport.sendto(cached, addr)
             return
@@ -311,17 +319,20 @@ class RadiusServer:
             nas = self.by_address.get(addr[0])
         if nas is None:
             self.stats.unknown_nas += 1
+            self.packets.count(endpoint.kind, "dropped_unknown_nas")
             if key is not None:
                 endpoint.dedup.finish(key, None)
             return
         if key is None:
             if len(data) < 20:
                 self.stats.invalid += 1
+                self.packets.count(endpoint.kind, "dropped_invalid")
                 return
             key = request_key(addr, data)
             cached = endpoint.dedup.begin(key)
             if cached is not None:
                 self.stats.duplicates += 1
+                self.packets.count(endpoint.kind, "duplicate")
                 return
         self._handle(endpoint, nas, data, addr, key)
 
@@ -333,6 +344,7 @@ class RadiusServer:
             request.verify_request(require_message_authenticator=require)
         except PacketError:
             self.stats.invalid += 1
+            self.packets.count(endpoint.kind, "dropped_bad_authenticator")
             endpoint.dedup.finish(key, None)
             return
         try:
@@ -343,6 +355,7 @@ class RadiusServer:
         except Exception:
             # a bug must cost one packet, not the server; never log the packet (it holds secrets)
             self.stats.errors += 1
+            self.packets.count(endpoint.kind, "error")
             log.exception("radius: error handling a %s from NAS %s", request.code.name, nas.name)
             endpoint.dedup.finish(key, None)
 
@@ -354,13 +367,16 @@ class RadiusServer:
     def _access(self, endpoint, directory, nas, request, addr, key) -> None:
         if request.code == Code.STATUS_SERVER:
             self.stats.status_server += 1
+            self.packets.count("status_server", endpoint.kind)
             self._send(endpoint, request.reply(Code.ACCESS_ACCEPT), addr, key)
             return
         if request.code != Code.ACCESS_REQUEST:
             self.stats.invalid += 1
+            self.packets.count(endpoint.kind, "dropped_unexpected_code")
             endpoint.dedup.finish(key, None)
             return
         self.stats.access_requests += 1
+        started = time.perf_counter()
         now = dt.datetime.now(dt.UTC)
         decision = authorize(directory, nas, request, now, interim_interval=self.interim_interval)
         reply = request.reply(Code.ACCESS_ACCEPT if decision.accepted else Code.ACCESS_REJECT)
@@ -370,10 +386,13 @@ class RadiusServer:
             except (KeyError, ValueError) as exc:
                 log.warning("radius: reply attribute %s for user %s skipped: %s", name, decision.username, exc)
         self._send(endpoint, reply, addr, key)
+        self.packets.auth_latency(time.perf_counter() - started)
         if decision.accepted:
             self.stats.accepts += 1
+            self.packets.count("access", "accept")
         else:
             self.stats.rejects += 1
+            self.packets.count("access", "reject")
         apply_to_cache(decision)
         batch = self._batch(nas.tenant_id)
         batch.auth_logs.append(
@@ -395,18 +414,22 @@ class RadiusServer:
     def _accounting(self, endpoint, directory, nas, request, addr, key) -> None:
         if request.code == Code.STATUS_SERVER:
             self.stats.status_server += 1
+            self.packets.count("status_server", endpoint.kind)
             self._send(endpoint, request.reply(Code.ACCOUNTING_RESPONSE), addr, key)
             return
         if request.code != Code.ACCOUNTING_REQUEST:
             self.stats.invalid += 1
+            self.packets.count(endpoint.kind, "dropped_unexpected_code")
             endpoint.dedup.finish(key, None)
             return
         self.stats.accounting_requests += 1
         now = dt.datetime.now(dt.UTC)
         try:
             result = accounting.account(directory, nas, request, now)
+            self.packets.count("accounting", accounting.usage(request).status or "unknown")
         except PacketError:
             self.stats.invalid += 1
+            self.packets.count("accounting", "malformed")
             endpoint.dedup.finish(key, None)
             return
         reply = request.reply(Code.ACCOUNTING_RESPONSE)
@@ -443,6 +466,7 @@ class RadiusServer:
     async def _disconnect(self, tenant_id, nas, state, cause: str) -> None:
         result = await enforcement.disconnect(nas, state)
         setattr(self.stats, f"disconnect_{result}", getattr(self.stats, f"disconnect_{result}") + 1)
+        self.packets.count("disconnect", result)
         log.info("radius: disconnect %s of %s at %s (%s): %s", state.key[1], state.username, nas.name, cause, result)
         batch = self._batch(tenant_id)
         batch.sessions[state.key] = store.session_row(tenant_id, nas.id, state)
@@ -455,6 +479,14 @@ class RadiusServer:
         if batch is None:
             batch = self._batches[tenant_id] = store.TenantBatch()
         return batch
+
+    # --- metrics ----------------------------------------------------------------------------------
+    async def _metrics_loop(self) -> None:
+        """Every second, hand the in-process packet counts to Redis on a worker thread."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(metrics.FLUSH_INTERVAL)
+            await loop.run_in_executor(None, self.packets.flush)
 
     # --- batched writes -----------------------------------------------------------------------
     async def _flush_loop(self) -> None:
