@@ -304,7 +304,11 @@ def test_radius_is_off_by_default_and_a_udp_service_when_on():
     objs = objects(with_created_secrets())
     service = next(o for o in by_kind(objs, "Service") if o["metadata"]["name"] == "mk-mikman-radius")
     assert {(p["port"], p["protocol"]) for p in service["spec"]["ports"]} == {(1812, "UDP"), (1813, "UDP")}
-    assert "mk-mikman-radius-ingress" in {p["metadata"]["name"] for p in by_kind(objs, "NetworkPolicy")}
+    assert service["spec"]["sessionAffinity"] == "ClientIP"  # retransmissions reach the same pod's cache
+    policies = {p["metadata"]["name"]: p for p in by_kind(objs, "NetworkPolicy")}
+    assert "mk-mikman-radius-ingress" in policies
+    coa = policies["mk-mikman-radius-coa-egress"]["spec"]["egress"]  # Disconnect/CoA to the NASes
+    assert [(p["port"], p["protocol"]) for rule in coa for p in rule["ports"]] == [(3799, "UDP")]
 
 
 def test_schema_rejects_values_that_would_break_the_invariants():
