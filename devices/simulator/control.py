@@ -7,6 +7,11 @@ POST /devices/<i>/reboot
 POST /latest  {"version": "7.20.1", "channel": "stable"}
 POST /devices/<i>/cli     {"text": "/ip address print"}  -> {"output": ..., "error": null | message}
 GET  /devices/<i>/export[?show-sensitive=1]              -> {"export": ...}
+POST /subscribers {"index": i, "user": .., "password": .., "service": "hotspot"|"ppp",
+                   "method": "pap"|"chap"|"mschap2", "rate_bps": 8000000, "interim_interval": s,
+                   "mac": .., "address": ..}   -> {"result": "accept"|"reject"|"timeout"|"no-radius", ...}
+GET  /subscribers?index=i          -> {"sessions": [...], "ended": [...]}   (the device as RADIUS NAS)
+POST /subscribers/logout {"index": i, "user": .. | "session_id": ..}  -> {"ended": n}
 """
 
 from __future__ import annotations
@@ -50,6 +55,32 @@ def _route(fleet: Fleet, method: str, target: str, body: bytes) -> tuple[int, An
     return 404, {"error": "not found"}
 
 
+_LOGIN_OPTIONS = {"service": str, "method": str, "mac": str, "address": str, "rate_bps": int, "interim_interval": float}
+
+
+async def _route_subscribers(fleet: Fleet, method: str, target: str, body: bytes) -> tuple[int, Any] | None:
+    """The NAS routes: on the fleet's loop itself (logins are asyncio RADIUS exchanges)."""
+    url = urlsplit(target)
+    parts = [p for p in url.path.split("/") if p]
+    if not parts or parts[0] != "subscribers":
+        return None
+    if method == "GET" and parts == ["subscribers"]:
+        index = int(parse_qs(url.query).get("index", ["0"])[0])
+        nas = fleet.nas(index)
+        return 200, {"sessions": nas.describe(), "ended": list(nas.ended)}
+    data = json.loads(body or b"{}")
+    if not isinstance(data, dict):
+        raise ValueError("a JSON object is expected")
+    nas = fleet.nas(int(data.get("index", 0)))
+    if method == "POST" and parts == ["subscribers"]:
+        options = {k: cast(data[k]) for k, cast in _LOGIN_OPTIONS.items() if data.get(k) is not None}
+        result = await nas.login(str(data.get("user") or ""), str(data.get("password") or ""), **options)
+        return 200, result
+    if method == "POST" and parts == ["subscribers", "logout"]:
+        return 200, {"ended": await nas.logout(data.get("user"), data.get("session_id"))}
+    return 404, {"error": "not found"}
+
+
 async def _handle(fleet: Fleet, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         head = await reader.readuntil(b"\r\n\r\n")
@@ -62,9 +93,12 @@ async def _handle(fleet: Fleet, reader: asyncio.StreamReader, writer: asyncio.St
         body = await reader.readexactly(length) if length else b""
         try:
             # in a thread: CLI scripts may `:delay`, and the loop must keep serving devices
-            loop = asyncio.get_running_loop()
-            status, payload = await loop.run_in_executor(None, _route, fleet, method, target, body)
-        except (KeyError, ValueError, IndexError) as exc:
+            routed = await _route_subscribers(fleet, method, target, body)
+            if routed is None:
+                loop = asyncio.get_running_loop()
+                routed = await loop.run_in_executor(None, _route, fleet, method, target, body)
+            status, payload = routed
+        except (KeyError, ValueError, IndexError, TypeError) as exc:
             status, payload = 400, {"error": str(exc)}
         out = json.dumps(payload).encode()
         writer.write(

@@ -124,6 +124,7 @@ class SimDevice:
         self._conns: dict[int, tuple[Callable[[], None], str | None]] = {}
         self._conn_seq = itertools.count(1)
         self._fault_cycle = -1
+        self.nas: Any = None  # nas.DeviceNas once the fleet made it a RADIUS client
 
     # ------------------------------------------------------------------ identity
     @property

@@ -119,8 +119,12 @@ class Fleet:
         control_port: int | None = 0,
         tick_seconds: float = 0.1,
         config_bulk: bool = False,
+        radius_interim: float | None = None,
     ) -> None:
         self.count = count
+        self.radius_interim = radius_interim  # seconds: overrides Acct-Interim-Interval (tests)
+        self._nas: dict[int, Any] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None  # the loop serve() runs on
         self.seed = seed
         self.state_dir = state_dir
         if state_dir:
@@ -221,6 +225,40 @@ class Fleet:
     def port(self, proto: str, index: int = 0) -> int:
         base = self.bound_ports.get(proto, self.ports[proto])
         return base if self.mode == "addresses" else base + index
+
+    # ---------------------------------------------------------------- RADIUS NAS (nas.py)
+    def nas_address(self, index: int) -> str:
+        """The device's own loopback address, its RADIUS source even in port mode."""
+        return address_of(index, self.base_address)
+
+    def nas(self, index: int) -> Any:
+        """The device's RADIUS client side (`nas.DeviceNas`), created on first use."""
+        nas = self._nas.get(index)
+        if nas is None:
+            from .nas import DeviceNas
+
+            dev = self.device(index)
+            nas = self._nas[index] = DeviceNas(dev, self.nas_address(index), self.radius_interim)
+            dev.nas = nas
+        return nas
+
+    def _on_loop(self, coro: Any, timeout: float = 30.0) -> Any:
+        if self.loop is None:
+            coro.close()
+            raise RuntimeError("the fleet is not serving")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def subscriber_login(self, index: int, user: str, password: str, **options: Any) -> dict[str, Any]:
+        """From any thread but the fleet's: log a subscriber in at device `index` (see DeviceNas.login)."""
+        return self._on_loop(self.nas(index).login(user, password, **options))
+
+    def subscriber_logout(self, index: int, user: str | None = None, session_id: str | None = None) -> int:
+        return self._on_loop(self.nas(index).logout(user, session_id))
+
+    def subscribers(self, index: int) -> list[dict[str, Any]]:
+        """The device's RADIUS sessions now (counters up to date)."""
+        nas = self._nas.get(index)
+        return self._on_loop(_describe(nas)) if nas is not None else []
 
     def _on_change(self, device: SimDevice) -> None:
         self._dirty.add(device)
@@ -371,6 +409,7 @@ class Fleet:
         """Start the listeners (and scheduler, control endpoint); yields the fleet info."""
         closers = []
         started = []
+        self.loop = asyncio.get_running_loop()
         try:
             for proto in protocols:
                 target = PROTOCOL_SERVERS.get(proto)
@@ -399,6 +438,10 @@ class Fleet:
         finally:
             if "ticker" in locals():
                 ticker.cancel()
+            for nas in list(self._nas.values()):
+                with contextlib.suppress(Exception):
+                    await nas.close()
+            self.loop = None
             for closer in reversed(closers):
                 result = closer()
                 if inspect.isawaitable(result):
@@ -426,6 +469,10 @@ class Fleet:
         self.scheduler.shutdown()
         if self._tmp is not None:
             self._tmp.cleanup()
+
+
+async def _describe(nas: Any) -> list[dict[str, Any]]:
+    return nas.describe()
 
 
 def _free_port_block(count: int, stype: int) -> int:

@@ -431,6 +431,8 @@ def ppp_active_rows(dev: SimDevice, now: float) -> list[dict[str, str]]:
                 "radius": "false",
             }
         )
+    if dev.nas is not None:
+        out += dev.nas.active_rows("ppp", 0x80000001 + len(out))
     return out
 
 
@@ -458,4 +460,6 @@ def hotspot_active_rows(dev: SimDevice, now: float) -> list[dict[str, str]]:
                 "radius": "false",
             }
         )
+    if dev.nas is not None:
+        out += dev.nas.active_rows("hotspot", len(out) + 1)
     return out

@@ -165,6 +165,7 @@ class RadiusClient:
         max_in_flight: int = MAX_IN_FLIGHT_PER_SOCKET,
         require_message_authenticator: bool = True,
         dictionary: Dictionary = DEFAULT_DICTIONARY,
+        source: str | None = None,
     ) -> None:
         if not 1 <= max_in_flight <= MAX_IN_FLIGHT_PER_SOCKET:
             raise ValueError(f"max_in_flight must be 1..{MAX_IN_FLIGHT_PER_SOCKET}")
@@ -175,6 +176,8 @@ class RadiusClient:
         self.max_in_flight = max_in_flight
         self.require_message_authenticator = require_message_authenticator
         self.dictionary = dictionary
+        # a NAS is told apart by its source address: a simulated one sends from its own 127.x.y.z
+        self.source = source
         self.stats = ClientStats()
         self._socket_count = sockets
         self._sockets: list[_ClientProtocol] = []
@@ -190,7 +193,10 @@ class RadiusClient:
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
         for _ in range(self._socket_count):
-            _, proto = await loop.create_datagram_endpoint(lambda: _ClientProtocol(self), remote_addr=self.address)
+            local = (self.source, 0) if self.source else None
+            _, proto = await loop.create_datagram_endpoint(
+                lambda: _ClientProtocol(self), remote_addr=self.address, local_addr=local
+            )
             self._sockets.append(proto)
 
     def close(self) -> None:
