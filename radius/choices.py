@@ -90,3 +90,10 @@ class AttributeType(models.TextChoices):
     INTEGER = "integer", "Integer"
     IPADDR = "ipaddr", "IPv4 address"
     HEX = "hex", "Hex string"
+
+
+class OnLimitReached(models.TextChoices):
+    """What happens to an online user whose download/upload/transfer limit is used up."""
+
+    DISCONNECT = "disconnect", "Disconnect"
+    THROTTLE = "throttle", "Throttle (CoA to a lower rate, the session continues)"

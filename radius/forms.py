@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from radius.choices import CustomerAccess, Weekday
+from radius.choices import CustomerAccess, OnLimitReached, Weekday
 from radius.models import Customer, Group, Limitation, Profile, ProfileLimitation, RadiusUser, Router
 
 SECRET_HELP = "Write-only: leave empty to keep the current value."
@@ -165,6 +165,8 @@ class LimitationForm(TenantModelForm):
             "ip_pool",
             "reset_counters_interval",
             "reset_counters_start",
+            "on_limit_reached",
+            "throttle_rate_limit",
             "customer",
             "comment",
         ]
@@ -173,6 +175,13 @@ class LimitationForm(TenantModelForm):
 
     def clean_name(self):
         return self._unique("name", "Another limitation has this name.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["on_limit_reached"].required = False  # a form without it keeps today's disconnect
+
+    def clean_on_limit_reached(self):
+        return self.cleaned_data.get("on_limit_reached") or OnLimitReached.DISCONNECT
 
 
 class ProfileLimitationForm(TenantModelForm):

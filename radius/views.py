@@ -317,6 +317,12 @@ class LimitationListView(ObjectListView):
         ("transfer_limit", "Transfer (bytes)"),
         ("uptime_limit", "Uptime"),
         (lambda obj: rate_limit_string(obj) or "—", "Rate limit"),
+        (
+            lambda obj: (
+                f"throttle to {obj.throttle_rate_limit}" if obj.on_limit_reached == "throttle" else "disconnect"
+            ),
+            "When used up",
+        ),
         ("reset_counters_interval", "Reset"),
     ]
     add_url, edit_url, delete_url = "radius-limitation-add", "radius-limitation-edit", "radius-limitation-delete"

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from radius import decisions
+from radius.choices import OnLimitReached
 from radius.models import (
     AuthLog,
     CustomAttribute,
@@ -247,11 +248,21 @@ class LimitationSerializer(TenantModelSerializer):
             "ip_pool",
             "reset_counters_interval",
             "reset_counters_start",
+            "on_limit_reached",
+            "throttle_rate_limit",
             "customer",
             "comment",
             "created",
         ]
         read_only_fields = ["id", "created"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        mode = attrs.get("on_limit_reached", getattr(self.instance, "on_limit_reached", OnLimitReached.DISCONNECT))
+        rate = attrs.get("throttle_rate_limit", getattr(self.instance, "throttle_rate_limit", ""))
+        if mode == OnLimitReached.THROTTLE and not rate.strip():
+            raise serializers.ValidationError({"throttle_rate_limit": "Throttling needs the rate to throttle to."})
+        return attrs
 
     @extend_schema_field(serializers.CharField)
     def get_rate_limit(self, obj) -> str:
@@ -347,6 +358,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "upload_bytes",
             "status",
             "terminate_cause",
+            "throttled_rate_limit",
+            "coa_result",
         ]
         read_only_fields = fields
 

@@ -35,6 +35,12 @@ class Session(TenantScopedModel):
     upload_bytes = models.PositiveBigIntegerField(default=0, help_text="From the user (Acct-Input-*).")
     status = models.CharField(max_length=8, choices=SessionStatus.choices, default=SessionStatus.ACTIVE)
     terminate_cause = models.CharField(max_length=64, blank=True)
+    throttled_rate_limit = models.CharField(
+        max_length=64, blank=True, help_text="Mikrotik-Rate-Limit sent by CoA when a limit was used up."
+    )
+    coa_result = models.CharField(
+        max_length=8, blank=True, help_text="The NAS's answer to that CoA: ack, nak, timeout."
+    )
 
     class Meta(TenantScopedModel.Meta):
         ordering = ["-started_at"]

@@ -8,6 +8,7 @@ in the time windows of its ProfileLimitation rows; all that apply at a moment mu
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 
 from django.contrib.postgres.fields import ArrayField
@@ -15,8 +16,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from radius.choices import ResetInterval, StartsWhen, UserProfileState, Weekday, all_weekdays
+from radius.choices import OnLimitReached, ResetInterval, StartsWhen, UserProfileState, Weekday, all_weekdays
 from tenants.models import TenantScopedModel
+
+# Mikrotik-Rate-Limit: `rx[/tx]` with k/M/G, then up to five more space-separated parts
+RATE_LIMIT_RE = re.compile(r"^\d+[kKmMgG]?(/\d+[kKmMgG]?)?( +[0-9kKmMgG/]+){0,5}$")
+
+
+def validate_rate_limit(value: str) -> None:
+    if value and not RATE_LIMIT_RE.match(value.strip()):
+        raise ValidationError(f"Not a Mikrotik-Rate-Limit value: {value!r} (e.g. 256k/1M).")
 
 
 def validate_time_zone(value: str) -> None:
@@ -88,6 +97,18 @@ class Limitation(TenantScopedModel):
     reset_counters_start = models.DateTimeField(
         default=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), help_text="The anchor of the reset periods."
     )
+    on_limit_reached = models.CharField(
+        max_length=10,
+        choices=OnLimitReached.choices,
+        default=OnLimitReached.DISCONNECT,
+        help_text="When the download/upload/transfer limit is used up (uptime and validity always disconnect).",
+    )
+    throttle_rate_limit = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_rate_limit],
+        help_text="Mikrotik-Rate-Limit while throttled, e.g. 256k/1M (rx/tx: the user's upload/download).",
+    )
     customer = models.ForeignKey(
         "radius.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="limitations"
     )
@@ -103,6 +124,10 @@ class Limitation(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.on_limit_reached == OnLimitReached.THROTTLE and not self.throttle_rate_limit.strip():
+            raise ValidationError({"throttle_rate_limit": "Throttling needs the rate to throttle to."})
 
 
 class ProfileLimitation(TenantScopedModel):

@@ -82,8 +82,11 @@ def authorize(
 
     ent = entitlement(directory, user, now)
     changes = _started_now(user.queue, ent.queue)
+    throttled = ""
     if not ent.allowed:
-        return Decision(False, username, ent.reason, method, calling, user, queue_changes=changes)
+        throttled = throttle_rate(directory, user, ent, now)
+        if not throttled:
+            return Decision(False, username, ent.reason, method, calling, user, queue_changes=changes)
     profile = directory.profiles.get(ent.queue.active.profile_id)
     shared = user.shared_users
     if profile is not None and profile.override_shared_users is not None:
@@ -102,6 +105,8 @@ def authorize(
         group_name = group_name or lim.group_name
         address_list = address_list or lim.address_list
         pool = pool or lim.ip_pool
+    if throttled:
+        rate = throttled
     if rate:
         reply.append(("Mikrotik-Rate-Limit", rate))
     if group_name:
@@ -109,16 +114,21 @@ def authorize(
     if address_list:
         reply.append(("Mikrotik-Address-List", address_list))
     remaining = ent.remaining
-    # rx is what the router receives from the user: the user's upload
-    _limit_pair(reply, "Mikrotik-Recv-Limit", remaining.upload)
-    _limit_pair(reply, "Mikrotik-Xmit-Limit", remaining.download)
-    _limit_pair(reply, "Mikrotik-Total-Limit", remaining.transfer)
+    if not throttled:  # a throttled user has used the bytes up: no byte limit, only the lower rate
+        # rx is what the router receives from the user: the user's upload
+        _limit_pair(reply, "Mikrotik-Recv-Limit", remaining.upload)
+        _limit_pair(reply, "Mikrotik-Xmit-Limit", remaining.download)
+        _limit_pair(reply, "Mikrotik-Total-Limit", remaining.transfer)
     if user.ip_address:
         reply.append(("Framed-IP-Address", user.ip_address))
     elif pool:
         reply.append(("Framed-Pool", pool))
-    if ent.session_timeout_s is not None:
-        reply.append(("Session-Timeout", max(1, ent.session_timeout_s)))
+    session_timeout = ent.session_timeout_s
+    if throttled and ent.queue.active.ends_at is not None:
+        left = int((ent.queue.active.ends_at - now).total_seconds())
+        session_timeout = left if session_timeout is None else min(session_timeout, left)
+    if session_timeout is not None:
+        reply.append(("Session-Timeout", max(1, session_timeout)))
     if interim_interval:
         reply.append(("Acct-Interim-Interval", interim_interval))
     # extra attributes: the group's, then the user's (the user's win on the same name)
@@ -127,7 +137,34 @@ def authorize(
     for name, value in extra.items():
         if name.lower() not in names:
             reply.append((name, value))
-    return Decision(True, username, "", method, calling, user, reply, changes, bind)
+    reason = f"throttled to {throttled}: {ent.reason}" if throttled else ""
+    return Decision(True, username, reason, method, calling, user, reply, changes, bind)
+
+
+_BYTE_LIMITS = ("download", "upload", "transfer")
+
+
+def throttle_rate(directory: TenantDirectory, user: UserEntry, ent: decisions.Entitlement, now: dt.datetime) -> str:
+    """The lower rate a user whose byte limit is used up continues at, or "" (disconnect / reject).
+
+    Only when every limitation in force that ran out ran out of bytes (not uptime) and is set to
+    throttle; the first such limitation's rate wins. Validity and uptime always end the session."""
+    if ent.allowed or not ent.limitation_ids or ent.remaining.exhausted not in _BYTE_LIMITS:
+        return ""
+    sessions = user.usage()
+    rate = ""
+    for limitation_id in ent.limitation_ids:
+        lim, rule = directory.limits.get(limitation_id), directory.rules.get(limitation_id)
+        if lim is None or rule is None:
+            continue
+        left = decisions.remaining_for(rule, sessions, now)
+        if not left.exhausted:
+            continue
+        out_of_time = left.uptime_s is not None and left.uptime_s <= 0
+        if out_of_time or lim.on_limit_reached != "throttle" or not lim.throttle_rate_limit:
+            return ""
+        rate = rate or lim.throttle_rate_limit
+    return rate
 
 
 FOREVER = dt.datetime.max.replace(tzinfo=dt.UTC)

@@ -47,6 +47,8 @@ class Limit:
     group_name: str
     address_list: str
     ip_pool: str
+    on_limit_reached: str = "disconnect"
+    throttle_rate_limit: str = ""  # Mikrotik-Rate-Limit sent by CoA when a byte limit is used up
 
 
 @dataclass(slots=True)
@@ -79,6 +81,9 @@ class SessionState:
     terminate_cause: str = ""
     ended_at: dt.datetime | None = None
     disconnect_sent: bool = False
+    throttled_rate_limit: str = ""  # the rate a CoA set (fair-usage throttling)
+    coa_result: str = ""  # ack | nak | timeout
+    coa_sent: str = ""  # the rate of a CoA in flight or acknowledged (not sent twice)
 
 
 @dataclass(slots=True)
@@ -237,6 +242,8 @@ def load_catalog(directory: TenantDirectory) -> None:
             lim.group_name,
             lim.address_list,
             lim.ip_pool,
+            lim.on_limit_reached,
+            lim.throttle_rate_limit.strip(),
         )
         for lim in Limitation.objects.filter(tenant_id=tid)
     }
@@ -282,6 +289,9 @@ def _session_state(s) -> SessionState:
         nas_port_id=s.nas_port_id,
         terminate_cause=s.terminate_cause,
         ended_at=s.ended_at,
+        throttled_rate_limit=s.throttled_rate_limit,
+        coa_result=s.coa_result,
+        coa_sent=s.throttled_rate_limit if s.coa_result == "ack" else "",
     )
 
 

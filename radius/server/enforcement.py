@@ -1,4 +1,5 @@
-"""Ending sessions the User Manager no longer allows: Disconnect-Request (RFC 5176) to the NAS.
+"""Ending sessions the User Manager no longer allows: Disconnect-Request (RFC 5176) to the NAS;
+or, for a limitation set to throttle, slowing them down with a CoA-Request (`change_rate`).
 
 Sent when a user is disabled or removed while online, and when an accounting update shows a
 session's user has run out (a limit used up, the profile's validity over). The request goes to
@@ -36,3 +37,20 @@ async def disconnect(nas, state, *, timeout: float = 1.0, retries: int = 2) -> s
     except (RadiusTimeout, OSError, PacketError):
         return "timeout"
     return "ack" if reply.code == Code.DISCONNECT_ACK else "nak"
+
+
+async def change_rate(nas, state, rate_limit: str, *, timeout: float = 1.0, retries: int = 2) -> str:
+    """Fair-usage throttling: CoA-Request setting Mikrotik-Rate-Limit `rate_limit` on the live
+    session `state` (the session continues); "ack", "nak" or "timeout"."""
+    packet = Packet(Code.COA_REQUEST, secret=nas.secret)
+    packet.add("User-Name", state.username)
+    packet.add("Acct-Session-Id", state.key[1])
+    if state.framed_ip:
+        packet.add("Framed-IP-Address", state.framed_ip)
+    packet.add("Mikrotik-Rate-Limit", rate_limit)
+    try:
+        async with RadiusClient(nas.address, nas.coa_port, nas.secret, timeout=timeout, retries=retries) as client:
+            reply = await client.send(packet)
+    except (RadiusTimeout, OSError, PacketError):
+        return "timeout"
+    return "ack" if reply.code == Code.COA_ACK else "nak"

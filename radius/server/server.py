@@ -27,7 +27,7 @@ from radius.protocol.dedup import IN_PROGRESS, DuplicateCache, request_key
 from radius.protocol.errors import PacketError
 from radius.protocol.packet import Code, decode_packet
 from radius.server import accounting, enforcement, invalidation, metrics, store
-from radius.server.authorize import apply_to_cache, authorize, entitlement
+from radius.server.authorize import apply_to_cache, authorize, entitlement, throttle_rate
 from radius.server.directory import TenantDirectory
 
 log = logging.getLogger("radius.server")
@@ -48,6 +48,9 @@ class ServerStats:
     disconnect_ack: int = 0
     disconnect_nak: int = 0
     disconnect_timeout: int = 0
+    coa_ack: int = 0
+    coa_nak: int = 0
+    coa_timeout: int = 0
     flush_failures: int = 0
 
     def line(self) -> str:
@@ -440,8 +443,14 @@ class RadiusServer:
             user = directory.users.get(result.username)
             if user is not None and user.disabled:
                 self._enforce(directory, [result], enforcement.USER_DISABLED)
-            elif user is not None and not entitlement(directory, user, now).allowed:
-                self._enforce(directory, [result], enforcement.LIMITS_REACHED)
+            elif user is not None:
+                ent = entitlement(directory, user, now)
+                if not ent.allowed:
+                    rate = throttle_rate(directory, user, ent, now)
+                    if rate:
+                        self._throttle(directory, [result], rate)
+                    else:
+                        self._enforce(directory, [result], enforcement.LIMITS_REACHED)
         batch = self._batch(nas.tenant_id)
         if result == accounting.NAS_REBOOT:
             batch.nas_reboots.append((nas.id, now))
@@ -473,6 +482,27 @@ class RadiusServer:
         batch.disconnects.append((state.username, state.key[1], nas.name, cause, result))
         if result != "ack":
             state.disconnect_sent = False  # the next accounting update (or change) tries again
+
+    def _throttle(self, directory: TenantDirectory, sessions: list, rate: str) -> None:
+        """CoA every open session in `sessions` down to `rate` (once per rate, retried after a NAK/timeout)."""
+        for state in sessions:
+            nas = directory.nas.get(state.key[0])
+            if not state.active or state.disconnect_sent or nas is None or state.coa_sent == rate:
+                continue
+            state.coa_sent = rate
+            self._spawn(self._change_rate(directory.tenant_id, nas, state, rate))
+
+    async def _change_rate(self, tenant_id, nas, state, rate: str) -> None:
+        result = await enforcement.change_rate(nas, state, rate)
+        setattr(self.stats, f"coa_{result}", getattr(self.stats, f"coa_{result}") + 1)
+        self.packets.count("coa", result)
+        log.info("radius: CoA %s of %s at %s to rate %s: %s", state.key[1], state.username, nas.name, rate, result)
+        state.throttled_rate_limit, state.coa_result = rate, result
+        batch = self._batch(tenant_id)
+        batch.sessions[state.key] = store.session_row(tenant_id, nas.id, state)
+        batch.rate_changes.append((state.username, state.key[1], nas.name, rate, result))
+        if result != "ack":
+            state.coa_sent = ""  # the next accounting update tries again
 
     def _batch(self, tenant_id) -> store.TenantBatch:
         batch = self._batches.get(tenant_id)
@@ -519,6 +549,7 @@ class RadiusServer:
                 retry.bindings[:0] = old.bindings
                 retry.nas_reboots[:0] = old.nas_reboots
                 retry.disconnects[:0] = old.disconnects
+                retry.rate_changes[:0] = old.rate_changes
                 retry.auth_logs[:0] = old.auth_logs[-10000:]
             for endpoint, out, addr, key, tenant_id in acks:
                 if tenant_id in failed:

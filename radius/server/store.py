@@ -19,8 +19,8 @@ from tenants.context import tenant_context
 SESSION_UPSERT = """
 INSERT INTO radius_session (id, tenant_id, user_id, username, nas_id, acct_session_id, calling_station_id,
     nas_port_id, framed_ip, started_at, updated_at, ended_at, uptime_s, download_bytes, upload_bytes, status,
-    terminate_cause)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    terminate_cause, throttled_rate_limit, coa_result)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (tenant_id, nas_id, acct_session_id) DO UPDATE SET
     updated_at = GREATEST(radius_session.updated_at, EXCLUDED.updated_at),
     uptime_s = GREATEST(radius_session.uptime_s, EXCLUDED.uptime_s),
@@ -31,6 +31,9 @@ ON CONFLICT (tenant_id, nas_id, acct_session_id) DO UPDATE SET
     terminate_cause = CASE WHEN radius_session.terminate_cause <> '' THEN radius_session.terminate_cause
                            ELSE EXCLUDED.terminate_cause END,
     framed_ip = COALESCE(EXCLUDED.framed_ip, radius_session.framed_ip),
+    throttled_rate_limit = CASE WHEN EXCLUDED.coa_result <> '' THEN EXCLUDED.throttled_rate_limit
+                                ELSE radius_session.throttled_rate_limit END,
+    coa_result = CASE WHEN EXCLUDED.coa_result <> '' THEN EXCLUDED.coa_result ELSE radius_session.coa_result END,
     user_id = COALESCE(radius_session.user_id, EXCLUDED.user_id)
 """
 # One statement per batch (COPY is refused on tables with row-level security).
@@ -51,10 +54,17 @@ class TenantBatch:
     bindings: list[tuple] = field(default_factory=list)  # (user_id, username, caller_id)
     nas_reboots: list[tuple] = field(default_factory=list)  # (nas_id, at)
     disconnects: list[tuple] = field(default_factory=list)  # (username, session id, nas name, cause, result)
+    rate_changes: list[tuple] = field(default_factory=list)  # (username, session id, nas name, rate, result)
 
     def __bool__(self) -> bool:
         return bool(
-            self.auth_logs or self.sessions or self.queue or self.bindings or self.nas_reboots or self.disconnects
+            self.auth_logs
+            or self.sessions
+            or self.queue
+            or self.bindings
+            or self.nas_reboots
+            or self.disconnects
+            or self.rate_changes
         )
 
 
@@ -77,6 +87,8 @@ def session_row(tenant_id, nas_id, state) -> tuple:
         state.upload,
         "active" if state.active else "closed",
         state.terminate_cause[:64],
+        state.throttled_rate_limit[:64],
+        state.coa_result[:8],
     )
 
 
@@ -122,6 +134,15 @@ def _write_tenant(tenant_id, batch: TenantBatch) -> None:
                 target_id=session_id,
                 target_name=username,
                 details={"nas": nas_name, "cause": cause, "result": result},
+            )
+        for username, session_id, nas_name, rate, result in batch.rate_changes:
+            record(
+                "radius.session.throttled",
+                tenant=tenant_id,
+                target_type="radius.session",
+                target_id=session_id,
+                target_name=username,
+                details={"nas": nas_name, "rate_limit": rate, "result": result},
             )
         for user_id, username, caller_id in batch.bindings:
             bound = RadiusUser.objects.filter(tenant_id=tenant_id, pk=user_id, caller_id="").update(caller_id=caller_id)
