@@ -151,3 +151,136 @@ def default_owner() -> User | None:
     marker = PlatformSetting.get("bootstrap_admin") or {}
     user = User.objects.filter(username=marker.get("username"), is_super_admin=True, is_active=True).first()
     return user or User.objects.filter(is_super_admin=True, is_active=True).order_by("pk").first()
+
+
+# --- the demo NAS: a simulated router as RADIUS client of the platform's User Manager ------------
+DEMO_NAS_NAME = "Demo hotspot (simulated)"
+SIMULATOR_SETTING = "demo_simulator"  # PlatformSetting: {"control_url": ...} of `make run`'s simulator
+CONTROL_TIMEOUT_S = 10.0
+
+
+class SimulatorUnavailable(Exception):
+    """The simulator's control endpoint did not answer (or is not known)."""
+
+
+def simulator_control_url() -> str | None:
+    """The control URL `make run` recorded for its simulator (None: no simulator here)."""
+    from tenants.models import PlatformSetting
+
+    return (PlatformSetting.get(SIMULATOR_SETTING) or {}).get("control_url") or None
+
+
+def _control(control_url: str, method: str, path: str, body: dict | None = None) -> dict:
+    import json
+    import urllib.error
+    import urllib.request
+
+    if not control_url.startswith(("http://", "https://")):
+        raise SimulatorUnavailable("the simulator control URL is not http(s)")
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(control_url.rstrip("/") + path, data=data, method=method)  # noqa: S310 - http(s) only
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=CONTROL_TIMEOUT_S) as response:  # noqa: S310 - loopback URL we recorded
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:  # the simulator's 400 carries a message
+        try:
+            message = json.loads(exc.read()).get("error") or str(exc)
+        except ValueError:
+            message = str(exc)
+        raise ValueError(message) from None
+    except (OSError, ValueError) as exc:
+        raise SimulatorUnavailable(f"simulator control endpoint unreachable: {type(exc).__name__}") from None
+
+
+def simulator_subscriber_login(control_url: str, index: int, user: str, password: str, **options) -> dict:
+    """Make simulated router `index` log a hotspot/PPP subscriber in against its `/radius`
+    servers (control endpoint `POST /subscribers`): {"result": accept|reject|timeout|no-radius, …}.
+    ValueError for input the simulator refuses; SimulatorUnavailable when it is not running."""
+    return _control(
+        control_url, "POST", "/subscribers", {"index": index, "user": user, "password": password, **options}
+    )
+
+
+def simulator_subscribers(control_url: str, index: int) -> dict:
+    """{"sessions": [...], "ended": [...]} of simulated router `index` as a NAS."""
+    return _control(control_url, "GET", f"/subscribers?index={int(index)}")
+
+
+def simulated_index(router) -> int | None:
+    """The simulator index of a RADIUS Router that is a simulated router (its address is the
+    router's own loopback address), else None."""
+    from devices.simulator.fleet import address_of, index_of
+
+    device = getattr(router, "device", None)
+    if device is None or "simulated" not in (device.tags or []):
+        return None
+    index = index_of(router.address)
+    return index if index is not None and address_of(index) == router.address else None
+
+
+def setup_demo_nas(
+    owner: User,
+    routers: list[SimulatedRouter],
+    control_url: str,
+    *,
+    index: int = 0,
+    radius_host: str = "127.0.0.1",
+    auth_port: int = 11812,
+    acct_port: int = 11813,
+    coa_port: int = 3799,
+) -> str:
+    """Register simulated router `index` as the demo tenant's NAS (linked to its Device, a
+    generated secret) and point that router's `/radius` at the platform's RADIUS server, with
+    `/radius incoming accept=yes` for Disconnect/CoA. Idempotent (the secret is kept). Returns
+    a one-line summary."""
+    import secrets as random_secrets
+
+    from django.db import transaction
+
+    from devices.models import Device
+    from devices.simulator.fleet import address_of
+    from radius import services as radius_services
+    from radius.models import Router
+    from tenants.access import load_site_scope, resolve_access
+    from tenants.context import tenant_context
+    from tenants.models import PlatformSetting, Tenant
+
+    router = routers[index]
+    address = address_of(index)  # the simulator sends RADIUS from here in every mode
+    tenant = Tenant.objects.get(slug=DEMO_SLUG)
+    PlatformSetting.put(SIMULATOR_SETTING, {"control_url": control_url})
+    with transaction.atomic(), tenant_context(tenant.id):
+        access = load_site_scope(resolve_access(owner, tenant))
+        device = Device.objects.filter(tenant=tenant, name=router.name).first()
+        nas = Router.objects.filter(tenant=tenant, name=DEMO_NAS_NAME).first()
+        data = {"address": address, "coa_port": coa_port, "device": device}
+        if nas is None:
+            secret = random_secrets.token_urlsafe(24)
+            nas = radius_services.create(
+                access,
+                Router,
+                {"name": DEMO_NAS_NAME, **data, "comment": f"Simulated router #{index} as hotspot NAS (make run)."},
+                secrets={"shared_secret": secret},
+            )
+            action = "registered"
+        else:
+            opened = radius_services.open_secret(nas, "shared_secret")
+            secret = opened.reveal() if opened is not None else random_secrets.token_urlsafe(24)
+            changes = {k: v for k, v in data.items() if getattr(nas, k) != v}
+            if changes or opened is None:
+                fresh = Router.objects.get(pk=nas.pk)
+                nas = radius_services.update(
+                    access, fresh, changes, secrets={} if opened is not None else {"shared_secret": secret}
+                )
+            action = "kept"
+    for text in (
+        "/radius remove [find]",
+        f"/radius add service=hotspot,ppp address={radius_host} secret={secret} "
+        f"authentication-port={auth_port} accounting-port={acct_port} timeout=1s",
+        f"/radius incoming set accept=yes port={coa_port}",
+    ):
+        result = _control(control_url, "POST", f"/devices/{index}/cli", {"text": text})
+        if result.get("error"):
+            raise SimulatorUnavailable(f"configuring the simulated router failed: {result['error']}")
+    return f"NAS “{DEMO_NAS_NAME}” {action} at {address} → RADIUS {radius_host}:{auth_port}/{acct_port}"

@@ -179,6 +179,8 @@ class LimitationForm(TenantModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["on_limit_reached"].required = False  # a form without it keeps today's disconnect
+        self.fields["on_limit_reached"].label = "When used up"
+        self.fields["throttle_rate_limit"].label = "Throttle to"
 
     def clean_on_limit_reached(self):
         return self.cleaned_data.get("on_limit_reached") or OnLimitReached.DISCONNECT
@@ -256,3 +258,17 @@ class VoucherForm(forms.Form):
         if VoucherBatch.objects.filter(tenant=self.tenant, name=name).exists():
             raise forms.ValidationError("Another batch has this name.")
         return name
+
+
+class SimulatedLoginForm(forms.Form):
+    """What the simulated router's subscriber types at the hotspot login page (or its PPP client)."""
+
+    user = forms.CharField(max_length=64)
+    password = forms.CharField(max_length=128, widget=forms.PasswordInput(render_value=False))
+    service = forms.ChoiceField(choices=[("hotspot", "Hotspot (PAP)"), ("ppp", "PPP (MS-CHAPv2)")], initial="hotspot")
+    rate_mbps = forms.IntegerField(
+        min_value=0, max_value=10_000, initial=8, label="Traffic (Mbit/s)", help_text="What the subscriber downloads."
+    )
+    interim_s = forms.IntegerField(
+        min_value=1, max_value=3600, initial=5, label="Interim updates every (s)", help_text="Accounting interval."
+    )

@@ -32,6 +32,7 @@ urlpatterns = [
     path("radius/routers/add/", v.RouterFormView.as_view(), name="radius-router-add"),
     path("radius/routers/<uuid:pk>/edit/", v.RouterFormView.as_view(), name="radius-router-edit"),
     path("radius/routers/<uuid:pk>/delete/", v.RouterDeleteView.as_view(), name="radius-router-delete"),
+    path("radius/routers/<uuid:pk>/simulate/", v.RouterSimulateLoginView.as_view(), name="radius-router-simulate"),
     path("radius/sessions/", v.SessionListView.as_view(), name="radius-sessions"),
     path("radius/logs/", v.AuthLogListView.as_view(), name="radius-logs"),
     path("radius/history/", v.HistoryListView.as_view(), name="radius-history"),

@@ -13,8 +13,10 @@ import io
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.generic import FormView, TemplateView, View
 
 from radius import services
@@ -28,6 +30,7 @@ from radius.forms import (
     ProfileLimitationForm,
     RadiusUserForm,
     RouterForm,
+    SimulatedLoginForm,
     VoucherForm,
 )
 from radius.models import (
@@ -343,8 +346,90 @@ class RouterListView(ObjectListView):
         "RADIUS clients allowed to ask this User Manager, identified by source address (unique on the "
         "platform). Shared secrets are encrypted with the tenant's key and never shown again."
     )
-    columns = [("address", "Address"), ("coa_port", "CoA port"), ("require_message_authenticator", "Requires M-A")]
     add_url, edit_url, delete_url = "radius-router-add", "radius-router-edit", "radius-router-delete"
+
+    @property
+    def columns(self):
+        return [
+            ("address", "Address"),
+            ("coa_port", "CoA port"),
+            ("require_message_authenticator", "Requires M-A"),
+            (self._simulate_link, "Simulator"),
+        ]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("device")
+
+    def _simulate_link(self, router):
+        from devices import demo
+
+        if demo.simulated_index(router) is None:
+            return ""
+        target = reverse("radius-router-simulate", args=[self.tenant.slug, router.pk])
+        return format_html('<a href="{}">Simulate a subscriber login</a>', target)
+
+
+class RouterSimulateLoginView(RadiusMixin, FormView):
+    """In simulator mode (`make run`): make the simulated router behind this NAS log a subscriber
+    in against our RADIUS server, and show its live sessions as the router sees them."""
+
+    template_name = "radius/simulate_login.html"
+    form_class = SimulatedLoginForm
+    tab, title = "routers", "Simulate a subscriber login"
+
+    def setup_router(self):
+        from devices import demo
+
+        router = get_object_or_404(self.scoped(Router).select_related("device"), pk=self.kwargs["pk"])
+        index, control_url = demo.simulated_index(router), demo.simulator_control_url()
+        if index is None or control_url is None:
+            raise Http404("This router is not a simulated one (or no simulator runs here).")
+        return router, index, control_url
+
+    def get_context_data(self, **kwargs):
+        from devices import demo
+
+        context = super().get_context_data(**kwargs)
+        router, index, control_url = self.setup_router()
+        try:
+            live = demo.simulator_subscribers(control_url, index)
+        except (demo.SimulatorUnavailable, ValueError) as exc:
+            live, context["unavailable"] = {"sessions": [], "ended": []}, str(exc)
+        context.update(router=router, index=index, live=live["sessions"], ended=list(reversed(live["ended"]))[:10])
+        return context
+
+    def form_valid(self, form):
+        from devices import demo
+
+        router, index, control_url = self.setup_router()
+        data = form.cleaned_data
+        try:
+            result = demo.simulator_subscriber_login(
+                control_url,
+                index,
+                data["user"],
+                data["password"],
+                service=data["service"],
+                rate_bps=data["rate_mbps"] * 1_000_000,
+                interim_interval=data["interim_s"],
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        except demo.SimulatorUnavailable as exc:
+            messages.error(self.request, str(exc))
+            return redirect("radius-router-simulate", self.tenant.slug, router.pk)
+        outcome = result.get("result")
+        if outcome == "accept":
+            messages.success(self.request, f"{data['user']} logged in at {router} — the session shows under Sessions.")
+        else:
+            messages.error(self.request, f"Login of {data['user']} at {router}: {outcome} ({result.get('reason', '')})")
+        return redirect("radius-router-simulate", self.tenant.slug, router.pk)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
 
 
 class RouterFormView(ObjectFormView):

@@ -314,7 +314,7 @@ class DeviceNas:
             limits=limits,
         )
         given = reply.get("Acct-Interim-Interval")
-        session.interim_interval = interim or self.interim_override or (float(given) if given else None)
+        session.interim_interval = self.interim_override or interim or (float(given) if given else None)
         self.sessions[session_id] = session
         self.device.generation += 1  # print replies are cached per generation
         return session

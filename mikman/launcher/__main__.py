@@ -49,11 +49,28 @@ def demo_setup(info: dict, settings: str) -> None:
                 str(info["mode"]),
                 "--api-port",
                 str(info["ports"]["api"]),
+                *radius_demo_args(info),
             ],
             settings,
         )
     except (SystemExit, KeyError) as exc:  # the platform keeps running without the demo
         print(f"demo tenant not set up: {exc}", file=sys.stderr)
+
+
+def radius_demo_args(info: dict) -> list[str]:
+    """With the RADIUS server on, the demo also makes simulated router #0 its hotspot NAS."""
+    if os.environ.get("MIKMAN_RADIUS", "1").strip().lower() in ("0", "false", "no", "off") or not info.get(
+        "control_url"
+    ):
+        return []
+    return [
+        "--control-url",
+        str(info["control_url"]),
+        "--radius-auth-port",
+        os.environ.get("MIKMAN_RADIUS_AUTH_PORT", "11812"),
+        "--radius-acct-port",
+        os.environ.get("MIKMAN_RADIUS_ACCT_PORT", "11813"),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,27 @@ class Command(BaseCommand):
         parser.add_argument("--mode", choices=("auto", "addresses", "ports"), default="auto")
         parser.add_argument("--api-port", type=int, default=8728, help="the simulator's API (base) port")
         parser.add_argument("--owner", default="", help="super admin who becomes the demo's admin (default: the first)")
+        parser.add_argument(
+            "--control-url", default="", help="the simulator's control URL: also register router #0 as RADIUS NAS"
+        )
+        parser.add_argument("--nas-coa-port", type=int, default=3799, help="where the demo NAS takes Disconnect/CoA")
+        parser.add_argument("--radius-auth-port", type=int, default=11812, help="the platform's RADIUS auth port")
+        parser.add_argument("--radius-acct-port", type=int, default=11813, help="the platform's RADIUS accounting port")
 
-    def handle(self, *args, count, seed, mode, api_port, owner, **options):
+    def handle(
+        self,
+        *args,
+        count,
+        seed,
+        mode,
+        api_port,
+        owner,
+        control_url,
+        radius_auth_port,
+        radius_acct_port,
+        nas_coa_port,
+        **options,
+    ):
         if count < 1 or not 0 < api_port < 65536:
             raise CommandError("--count must be at least 1 and --api-port a TCP port.")
         user = User.objects.filter(username=owner, is_super_admin=True).first() if owner else demo.default_owner()
@@ -33,3 +52,16 @@ class Command(BaseCommand):
             f"demo tenant “{report.tenant.name}” (/t/{report.tenant.slug}/): {len(report.created)} device(s) added, "
             f"{len(report.updated)} re-addressed, {report.unchanged} unchanged; {user.username} is its admin."
         )
+        if control_url:
+            try:
+                line = demo.setup_demo_nas(
+                    user,
+                    routers,
+                    control_url,
+                    auth_port=radius_auth_port,
+                    acct_port=radius_acct_port,
+                    coa_port=nas_coa_port,
+                )
+            except (demo.SimulatorUnavailable, ValueError) as exc:
+                raise CommandError(f"demo NAS not set up: {exc}") from None
+            self.stdout.write(line)
