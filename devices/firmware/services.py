@@ -66,15 +66,15 @@ def available_update(device, releases: dict[tuple[int, str], str] | None = None)
     return AvailableUpdate(device.ros_version, latest_text, channel_of(device), source)
 
 
-def in_maintenance_window(device, at: datetime | None = None) -> bool:
+def in_maintenance_window(device, at: datetime | None = None, windows: list | None = None) -> bool:
+    """`windows`: the tenant's windows, when asking for many devices (one query)."""
     from devices.models import MaintenanceWindow
 
     at = at or timezone.now()
     site_id = str(device.site_id) if device.site_id else None
-    return any(
-        w.covers(str(device.pk), site_id) and w.active_at(at)
-        for w in MaintenanceWindow.objects.filter(tenant_id=device.tenant_id)
-    )
+    if windows is None:
+        windows = list(MaintenanceWindow.objects.filter(tenant_id=device.tenant_id))
+    return any(w.covers(str(device.pk), site_id) and w.active_at(at) for w in windows)
 
 
 def plan_waves(devices: Sequence, canary: int, batch: int) -> list[list]:
@@ -133,9 +133,10 @@ def devices_for(access, *, devices=None, site=None, tag: str = "", all_devices: 
 def plan_upgrade(access, chosen: list, params: dict) -> list[list[PlannedDevice]]:
     """The waves an upgrade job with these (prepared) parameters would run, with each device's
     installed and target version — what the planner previews before the admin confirms."""
-    from devices.models import Device
+    from devices.models import Device, MaintenanceWindow
 
     releases = feed_latest()
+    windows = list(MaintenanceWindow.objects.filter(tenant_id=access.tenant.id))
     full = {d.pk: d for d in Device.objects.filter(pk__in=[d.pk for d in chosen]).select_related("site")}
     ordered = sorted((full[d.pk] for d in chosen if d.pk in full), key=lambda d: (d.name, str(d.pk)))
     planned = []
@@ -149,7 +150,7 @@ def plan_upgrade(access, chosen: list, params: dict) -> list[list[PlannedDevice]
                 installed=device.ros_version,
                 target=update.latest if update else "",
                 channel=params.get("channel") or channel_of(device),
-                in_window=in_maintenance_window(device) if params.get("only_in_window") else None,
+                in_window=in_maintenance_window(device, windows=windows) if params.get("only_in_window") else None,
             )
         )
     return plan_waves(planned, int(params.get("canary", 1)), int(params.get("batch_size", 10)))

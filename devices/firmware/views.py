@@ -11,7 +11,7 @@ from collections import Counter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
-from django.views.generic import FormView
+from django.views.generic import FormView, View
 
 from devices.firmware.forms import UpgradePlanForm
 from devices.firmware.services import available_update, channel_of, devices_for, feed_latest, plan_upgrade
@@ -92,6 +92,25 @@ class UpgradePlannerView(TenantViewMixin, FormView):
             response.status_code = 403
             return response
         messages.success(self.request, f"Upgrade started on {job.total} device(s): {job.summary}.")
+        return redirect("job-detail", self.tenant.slug, job.pk)
+
+
+class UpdateCheckView(TenantViewMixin, View):
+    """ "Check for updates" (operators): every chosen device (`device` ids posted; none: all it
+    may act on) asks its channel for the latest version; nothing is installed."""
+
+    view_action = Action.VIEW
+    required_action = Action.OPERATE
+    section = "jobs"
+
+    def post(self, request, *args, **kwargs):
+        wanted = [str(u) for u in _uuids(request.POST.getlist("device"))]
+        try:
+            job = runner.start_job(self.access, "update_check", devices=wanted or None, all_devices=not wanted)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("upgrade-planner", self.tenant.slug)
+        messages.success(request, f"Checking {job.total} device(s) for updates.")
         return redirect("job-detail", self.tenant.slug, job.pk)
 
 

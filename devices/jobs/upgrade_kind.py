@@ -41,11 +41,13 @@ from tenants.roles import Action
 
 log = logging.getLogger(__name__)
 
-UPGRADE_THREADS = 16  # each mostly waits for a reboot
+# each device's step mostly waits for a reboot (minutes): enough threads that claimed rows do not
+# queue behind others long enough for their lease to run out (the job's concurrency bounds it)
+UPGRADE_THREADS = 100
 ADMIN_ONLY = "An upgrade reboots routers: only a tenant admin may"
 PAUSED = "paused: failure threshold reached"
 OUTSIDE_WINDOW = "not started: outside the device's maintenance windows (the job runs only inside them)"
-_UPGRADING = re.compile(r"upgrading (\S+) → (\S+)")
+_UPGRADING = re.compile(r"upgrading ([^\s:]+) → ([^\s:)]+)")
 LIMITS = {"canary": (0, 100, 1), "batch_size": (1, 1000, 10), "failure_threshold": (1, 1000, 1)}
 USER_PARAMS = (*LIMITS, "only_in_window", "routerboard", "channel")
 
@@ -70,7 +72,7 @@ def prepare(params: dict, access) -> Prepared:
             raise ValidationError({name: f"A whole number between {low} and {high}."})
         try:
             number = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValidationError({name: f"A whole number between {low} and {high}."}) from None
         if not low <= number <= high:
             raise ValidationError({name: f"Between {low} and {high}."})
@@ -93,6 +95,13 @@ def prepare(params: dict, access) -> Prepared:
         f"{', + RouterBOARD firmware' if out['routerboard'] else ''})"
     )
     return Prepared(params=out, summary=summary, dangerous=True, dangerous_reason="reboots the routers")
+
+
+def prepare_check(params: dict, access) -> Prepared:
+    """ "Check for updates": the devices check their channel, nothing is installed (operators)."""
+    if params:
+        raise ValidationError({"params": "A check for updates takes no parameters."})
+    return Prepared(params={"check_only": True}, summary="check for RouterOS updates")
 
 
 def idempotent(params: dict) -> bool:
@@ -119,6 +128,8 @@ def wave_device_ids(job, index: int) -> list[str]:
 
 
 def first_devices(job, chosen: list) -> list[str]:
+    if job.params.get("check_only"):
+        return [str(d.pk) for d in chosen]
     return wave_device_ids(job, 0)
 
 
@@ -130,7 +141,7 @@ def after_batch(tenant_id: str, job_id: str) -> None:
 
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.cancel_requested or job.params.get("paused"):
+        if job is None or job.cancel_requested or job.params.get("paused") or job.params.get("check_only"):
             return
         index = int(job.params.get("wave", 0))
         ids = wave_device_ids(job, index)
@@ -203,12 +214,13 @@ class UpgradeWork:
         from devices.models import JobDevice
         from tenants.context import tenant_context
 
-        fields: dict = {"output": self.output[: settings.JOBS_OUTPUT_MAX_CHARS]}
+        # no lines yet: keep what an interrupted run wrote (it is this run's starting point)
+        fields: dict = {"output": self.output[: settings.JOBS_OUTPUT_MAX_CHARS]} if self.lines else {}
         if lease_s is not None:
             fields["lease_until"] = timezone.now() + timedelta(seconds=lease_s)
         with tenant_context(self.tenant_id):
             rows = JobDevice.objects.filter(pk=self.row_id, state="running", idempotency_key=self.claim)
-            return bool(rows.update(**fields))
+            return bool(rows.update(**fields)) if fields else rows.exists()
 
 
 def start(job, rows: list, emit: Emit) -> concurrent.futures.Future:
@@ -272,7 +284,7 @@ def run_upgrade(work: UpgradeWork) -> StepResult:
         if not inside:
             return StepResult.skipped(work.row_id, OUTSIDE_WINDOW)
     if work.previous:  # a dead run got as far as installing: the device may still be rebooting
-        work.note(f"taking over an interrupted run ({work.previous[0]} → {work.previous[1]}); waiting for the device")
+        work.note(f"taking over an interrupted run (upgrading {work.previous[0]} → {work.previous[1]}); waiting for it")
         _, state, last = steps.wait_back(work.api, timeout, gone_within_s=0)
         if state is None:
             return _failed(work, f"unreachable after an interrupted upgrade: {last}")
@@ -289,6 +301,9 @@ def run_upgrade(work: UpgradeWork) -> StepResult:
         record_check(device, check.channel, check.latest, check.installed or state.version)
     installed, latest = parse(check.installed or state.version), parse(check.latest)
     work.note(f"channel {check.channel}: installed {check.installed or state.version}, latest {check.latest or '?'}")
+    if work.params.get("check_only"):
+        newer = latest is not None and installed is not None and latest > installed
+        return StepResult.ok(work.row_id, f"{work.output}\n{'update available' if newer else 'up to date'}")
     if work.previous and installed is not None and installed == parse(work.previous[1]):
         work.note("the interrupted run's upgrade took")
         return _succeeded(work, work.previous[0], work.previous[1], state, recovered=True)
@@ -399,5 +414,15 @@ UPGRADE = register(
         idempotent=idempotent,
         first_devices=first_devices,
         after_batch=after_batch,
+    )
+)
+UPDATE_CHECK = register(
+    JobKind(
+        name="update_check",
+        label="Check for updates",
+        prepare=prepare_check,
+        start=start,
+        idempotent=idempotent,
+        first_devices=first_devices,
     )
 )

@@ -9,7 +9,7 @@ from devices.firmware.services import available_update, plan_waves
 from devices.models import Device, Job, JobDevice, RouterOSRelease
 from devices.tests.inventory_support import world  # noqa: F401
 from tenants.context import tenant_context
-from tests.factories import make_device
+from tests.factories import api_client, make_device
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,9 @@ def test_available_update_per_channel_feed_or_device(world, fleet):
         Device.objects.filter(pk=lts.pk).update(update_latest="7.12.2")  # what the device itself saw
         lts.refresh_from_db()
     assert available_update(lts).latest == "7.12.2" and available_update(lts).source == "device"
+    api = api_client(world.users.carol)
+    listed = {d["name"]: d["available_update"] for d in api.get("/api/v1/tenants/acme/devices/").json()["results"]}
+    assert listed == {"gw-old": "7.16.2", "gw-current": None, "gw-lts": "7.12.2"}
     assert [len(w) for w in plan_waves(range(7), 1, 3)] == [1, 3, 3]
     assert [len(w) for w in plan_waves(range(4), 0, 3)] == [3, 1]
 
@@ -105,3 +108,21 @@ def test_paused_job_shows_resume_to_admins_only(world, fleet):
     assert "Resume upgrade" in client_for(world.users.alice).get(url).content.decode()
     assert "Resume upgrade" not in client_for(world.users.bob).get(url).content.decode()
     assert client_for(world.users.bob).post(url + "resume/").status_code == 403
+
+
+def test_check_for_updates_from_the_planner_is_for_operators(world, fleet):
+    old, *_ = fleet
+    assert "Check all for updates" in client_for(world.users.bob).get(PLANNER).content.decode()
+    assert client_for(world.users.carol).post(PLANNER + "check/").status_code == 403  # a viewer
+    response = client_for(world.users.bob).post(PLANNER + "check/", {"device": [str(old.pk)]})
+    assert response.status_code == 302
+    with tenant_context(world.acme.id):
+        job = Job.objects.get()
+    assert (job.kind, job.total, job.params) == ("update_check", 1, {"check_only": True})
+
+
+def test_job_list_date_filters_accept_any_iso_offset(world):
+    response = api_client(world.users.carol).get(
+        "/api/v1/tenants/acme/jobs/", {"created_after": "1586-06-22T11:45:45-20:53"}
+    )
+    assert response.status_code == 200, response.content  # was a 500 (PostgreSQL's offset limit)

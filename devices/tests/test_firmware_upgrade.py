@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from devices.firmware.services import available_update
-from devices.models import BackupTrigger, ConfigBackup, Device, Job, MaintenanceWindow
+from devices.models import BackupTrigger, ConfigBackup, Device, Job, JobDevice, MaintenanceWindow
 from devices.simulator.testing import running_fleet
 from devices.tests.inventory_support import worker, world  # noqa: F401
 from devices.tests.jobs_support import FINAL, rows_by_name, wait_for_job
@@ -25,7 +25,7 @@ LATEST_V7, LATEST_V6 = "7.99.1", "6.49.99"
 
 @pytest.fixture(scope="module")
 def sim():
-    with running_fleet(count=9, seed=31, protocols=("api", "ssh"), reboot_seconds=0.5) as info:
+    with running_fleet(count=10, seed=31, protocols=("api", "ssh"), reboot_seconds=0.5) as info:
         info["fleet"].set_latest_version(LATEST_V7)
         info["fleet"].set_latest_version(LATEST_V6)
         yield info
@@ -184,7 +184,7 @@ def test_resume_sends_the_next_wave(world, worker, fleet):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_only_inside_maintenance_windows(world, worker, fleet):
+def test_only_inside_maintenance_windows_and_the_routerboard_step(world, worker, fleet):
     inside, outside = devices_at(world, fleet, [8, 5], "m")
     now = timezone.now()
     with tenant_context(world.acme.id):
@@ -197,12 +197,18 @@ def test_only_inside_maintenance_windows(world, worker, fleet):
         )
     before = version_of(fleet, 5)
     client = api_client(world.users.alice)
-    job = wait_for_job(client, "acme", upgrade(client, [inside, outside], canary=0, only_in_window=True).json()["id"])
+    created = upgrade(client, [inside, outside], canary=0, only_in_window=True, routerboard=True)
+    job = wait_for_job(client, "acme", created.json()["id"])
 
     rows = rows_by_name(job)
     assert rows["m1"]["state"] == "skipped" and "outside the device's maintenance windows" in rows["m1"]["reason"]
     assert version_of(fleet, 5) == before
     assert rows["m0"]["state"] == "succeeded", rows["m0"]  # inside its window: upgraded
+    target = version_of(fleet, 8)
+    assert target in (LATEST_V6, LATEST_V7)
+    assert f"RouterBOARD firmware now {target}" in rows["m0"]["output"], rows["m0"]["output"]
+    with tenant_context(world.acme.id):
+        assert Device.objects.get(pk=inside.pk).firmware == target
 
 
 @pytest.mark.django_db(transaction=True)
@@ -233,3 +239,62 @@ def test_another_tenants_devices_and_jobs_are_unknown(world, fleet):
     assert plan.status_code == 400 and "Unknown devices" in str(plan.json())
     assert admin.post(f"{JOBS}{foreign_job.pk}/resume/").status_code == 404
     assert admin.post(f"/api/v1/tenants/globex/jobs/{foreign_job.pk}/resume/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_left_by_a_dead_worker_is_reconciled_not_installed_again(world, worker, fleet):
+    from devices.jobs.recovery import recover_tenant
+    from devices.jobs.upgrade_kind import prepare
+
+    (device,) = devices_at(world, fleet, [9], "c")
+    before = version_of(fleet, 9)
+    target = latest_for(before)
+    sim_device = fleet["fleet"].device(9)
+    sim_device.install_update()  # the dead run got this far: installed, the router rebooting
+    with tenant_context(world.acme.id):
+        job = Job.objects.create(
+            tenant=world.acme, kind="upgrade", params=prepare({"canary": 1}, None).params, total=1, state="running"
+        )
+        JobDevice.objects.create(
+            tenant=world.acme,
+            job=job,
+            device=device,
+            device_name=device.name,
+            state="running",
+            idempotency_key="dead-claim",
+            lease_until=timezone.now() - timedelta(seconds=1),
+            output=f"12:00:00 upgrading {before} → {target}: download and install (the device reboots)",
+        )
+    assert recover_tenant(str(world.acme.id)) == {"requeued": 1, "failed": 0}
+    body = wait_for_job(api_client(world.users.alice), "acme", job.pk, timeout=30)
+
+    assert body["state"] == "succeeded", body
+    output = rows_by_name(body)["c0"]["output"]
+    assert f"upgraded {before} → {target}" in output and "confirmed after an interrupted run" in output
+    assert "download and install" not in output.split("taking over")[-1]  # not installed a second time
+    with tenant_context(world.acme.id):
+        assert not ConfigBackup.objects.filter(device=device).exists()  # nor backed up again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_operator_checks_for_updates_and_the_device_remembers_its_channel(world, worker, fleet):
+    (device,) = devices_at(world, fleet, [4], "k")
+    now_running = version_of(fleet, 4)
+    bob = api_client(world.users.bob)  # an operator: a check installs nothing
+    response = bob.post(JOBS, {"kind": "update_check", "devices": [str(device.pk)]}, format="json")
+    assert response.status_code == 201, response.content
+    job = wait_for_job(bob, "acme", response.json()["id"], timeout=20)
+
+    assert job["state"] == "succeeded", job
+    newer = now_running != latest_for(now_running)
+    assert rows_by_name(job)["k0"]["output"].endswith("update available" if newer else "up to date")
+    assert version_of(fleet, 4) == now_running
+    with tenant_context(world.acme.id):
+        device = Device.objects.get(pk=device.pk)
+    assert (device.update_channel, device.update_latest, device.ros_version) == (
+        "stable",
+        latest_for(now_running),
+        now_running,
+    )
+    update = available_update(device)
+    assert (update.latest, update.source) == (latest_for(now_running), "device") if newer else update is None
