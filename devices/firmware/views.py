@@ -74,6 +74,8 @@ class UpgradePlannerView(TenantViewMixin, FormView):
             prepared = prepare(form.params(), self.access)
             chosen = devices_for(self.access, all_devices=not any(form.selection().values()), **form.selection())
             if not form.cleaned_data.get("confirm") or "preview" in self.request.POST:
+                if "preview" not in self.request.POST:
+                    form.add_error("confirm", "The routers will reboot: tick this to start the upgrade.")
                 waves = plan_upgrade(self.access, chosen, prepared.params)
                 return self.render_to_response(self.get_context_data(form=form, waves=waves, summary=prepared.summary))
             job = runner.start_job(

@@ -88,6 +88,7 @@ def test_admin_previews_the_waves_then_starts_the_job(world, fleet):
     assert "Wave 1 (canary) — 1 device" in tagged and "Wave 2" not in tagged
     unconfirmed = alice.post(PLANNER, {**form, "start": "1"})
     assert unconfirmed.status_code == 200 and jobs(world) == 0  # shown as a plan, not started
+    assert "tick this to start the upgrade" in unconfirmed.content.decode()
     started = alice.post(PLANNER, {**form, "start": "1", "confirm": "on"})
     assert started.status_code == 302
     with tenant_context(world.acme.id):

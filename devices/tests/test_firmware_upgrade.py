@@ -93,13 +93,21 @@ def test_one_device_is_backed_up_upgraded_verified_and_audited(world, worker, fl
     client = api_client(world.users.alice)  # an admin
     response = upgrade(client, [device], canary=1)
     assert response.status_code == 201, response.content
-    job = wait_for_job(client, "acme", response.json()["id"], timeout=30)
+    seen = []  # the row's step log while it runs: live progress
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        job = client.get(f"{JOBS}{response.json()['id']}/").json()
+        seen += [r["output"] for r in job["devices"] if r["state"] == "running"]
+        if job["state"] in FINAL:
+            break
+        time.sleep(0.1)
 
     assert job["state"] == "succeeded", job
     row = rows_by_name(job)["u0"]
     target = latest_for(before)
     assert f"upgraded {before} → {target}; healthy" in row["output"], row["output"]
     assert "rebooted and back" in row["output"]
+    assert any(f"upgrading {before} → {target}" in output for output in seen), seen
     assert version_of(fleet, 0) == target
     with tenant_context(world.acme.id):
         device = Device.objects.get(pk=device.pk)
