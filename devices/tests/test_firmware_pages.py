@@ -107,6 +107,7 @@ def test_paused_job_shows_resume_to_admins_only(world, fleet):
         JobDevice.objects.create(tenant=world.acme, job=job, device=old, device_name=old.name)
     url = f"/t/acme/jobs/{job.pk}/"
     assert "Resume upgrade" in client_for(world.users.alice).get(url).content.decode()
+    assert "paused</span>" in client_for(world.users.carol).get("/t/acme/jobs/").content.decode()
     assert "Resume upgrade" not in client_for(world.users.bob).get(url).content.decode()
     assert client_for(world.users.bob).post(url + "resume/").status_code == 403
 
