@@ -25,7 +25,7 @@ LATEST_V7, LATEST_V6 = "7.99.1", "6.49.99"
 
 @pytest.fixture(scope="module")
 def sim():
-    with running_fleet(count=10, seed=31, protocols=("api", "ssh"), reboot_seconds=0.5) as info:
+    with running_fleet(count=12, seed=31, protocols=("api", "ssh"), reboot_seconds=0.5) as info:
         info["fleet"].set_latest_version(LATEST_V7)
         info["fleet"].set_latest_version(LATEST_V6)
         yield info
@@ -306,3 +306,31 @@ def test_an_operator_checks_for_updates_and_the_device_remembers_its_channel(wor
     )
     update = available_update(device)
     assert (update.latest, update.source) == (latest_for(now_running), "device") if newer else update is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_canary_that_never_comes_back_pauses_the_job(world, worker, fleet, settings):
+    import threading
+
+    settings.UPGRADE_REBOOT_TIMEOUT_S = 2
+    canary, later = devices_at(world, fleet, [10, 11], "n")
+    before = version_of(fleet, 11)
+    sim_device, stop = fleet["fleet"].device(10), threading.Event()
+
+    def keep_it_down():  # the router goes into its upgrade reboot and is never heard of again
+        while not stop.is_set() and not sim_device.is_rebooting():
+            time.sleep(0.005)
+        fleet["fleet"].set_fault([10], "offline")
+
+    watcher = threading.Thread(target=keep_it_down, daemon=True)
+    watcher.start()
+    client = api_client(world.users.alice)
+    try:
+        job = wait_paused(client, upgrade(client, [canary, later], canary=1, batch_size=5).json()["id"])
+    finally:
+        stop.set()
+        watcher.join(2)
+    rows = rows_by_name(job)
+    assert rows["n0"]["state"] == "failed" and rows["n0"]["reason"].startswith("did not come back within 2 s")
+    assert rows["n1"]["state"] == "queued" and "wave 1 failed" in rows["n1"]["reason"]
+    assert version_of(fleet, 11) == before
