@@ -4,6 +4,7 @@ from django.urls import path
 
 from devices import live_views, views
 from devices.feeds.views import CveExposureView
+from devices.firmware.views import UpdateCheckView, UpgradePlannerView
 
 urlpatterns = [
     path("devices/", views.DeviceListView.as_view(), name="device-list"),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("devices/<uuid:device_id>/retry/", views.DeviceRetryView.as_view(), name="device-retry"),
     path("live/", live_views.LiveUpdatesView.as_view(), name="live-updates"),  # SSE for the pages' live updates
     path("cves/", CveExposureView.as_view(), name="cve-exposure"),
+    path("upgrades/", UpgradePlannerView.as_view(), name="upgrade-planner"),
+    path("upgrades/check/", UpdateCheckView.as_view(), name="upgrade-check"),
     path("credentials/", views.CredentialListView.as_view(), name="credential-list"),
     path("credentials/add/", views.CredentialFormView.as_view(), name="credential-add"),
     path("credentials/<uuid:profile_id>/edit/", views.CredentialFormView.as_view(), name="credential-edit"),

@@ -17,6 +17,7 @@ from django.views.generic import FormView, TemplateView, View
 
 from devices import importer, services
 from devices.filtersets import DeviceFilterSet
+from devices.firmware.services import available_update, feed_latest
 from devices.forms import CredentialProfileForm, DeviceForm, ImportForm
 from devices.models import (
     ConnectivityCheck,
@@ -76,6 +77,10 @@ class DeviceListView(DevicesMixin, TemplateView):
         queryset = filterset.qs if valid else self.devices().none()
         queryset = queryset.order_by(SORTS.get(sort, "name"), "name")
         page = Paginator(queryset, PAGE_SIZE).get_page(params.get("page"))
+        page.object_list = list(page.object_list)
+        releases = feed_latest()
+        for device in page.object_list:  # the "update available" marker
+            device.available_update = available_update(device, releases)
         keep = {k: v for k, v in params.items() if k not in ("page",) and v}
         context.update(
             page=page,
@@ -105,6 +110,7 @@ class DeviceDetailView(DevicesMixin, TemplateView):
             title=device.name,
             events=list(device.events.order_by("-at")[:20]),
             check=device.checks.order_by("-created").first(),
+            available_update=available_update(device),
         )
         context.update(self.chart_context(device))
         context.update(self.latest_context(device))

@@ -63,6 +63,9 @@ class DeviceSerializer(serializers.ModelSerializer):
     snmp_v3_auth_key_set = serializers.SerializerMethodField()
     snmp_v3_priv_key_set = serializers.SerializerMethodField()
     credentials_changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    available_update = serializers.SerializerMethodField(
+        help_text="The newer RouterOS on the device's channel (devices.firmware.services), or null."
+    )
 
     class Meta:
         model = Device
@@ -105,6 +108,9 @@ class DeviceSerializer(serializers.ModelSerializer):
             "architecture",
             "ros_version",
             "firmware",
+            "update_channel",
+            "update_latest",
+            "available_update",
             "license_level",
             "uptime_s",
             "last_seen",
@@ -127,6 +133,8 @@ class DeviceSerializer(serializers.ModelSerializer):
             "architecture",
             "ros_version",
             "firmware",
+            "update_channel",
+            "update_latest",
             "license_level",
             "uptime_s",
             "last_seen",
@@ -151,6 +159,15 @@ class DeviceSerializer(serializers.ModelSerializer):
 
     def _is_set(self, obj, name) -> bool:
         return getattr(obj, name) is not None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_available_update(self, obj) -> str | None:
+        from devices.firmware.services import available_update, feed_latest
+
+        if "firmware_releases" not in self.context:  # one feed read per response, not per device
+            self.context["firmware_releases"] = feed_latest()
+        update = available_update(obj, self.context["firmware_releases"])
+        return update.latest if update else None
 
     @extend_schema_field(serializers.BooleanField)
     def get_password_set(self, obj) -> bool:

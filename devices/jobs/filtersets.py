@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
+from audit.filtersets import UTCDateTimeFilter
 from devices.models import Job, JobDevice, JobDeviceState, JobState
 
 
@@ -11,8 +12,9 @@ class JobFilterSet(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=JobState.choices)
     kind = django_filters.CharFilter(field_name="kind")
     created_by = django_filters.CharFilter(field_name="created_by__username", label="Username of who started it")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    # any ISO offset (PostgreSQL rejects offsets past ±15:59: a 500 otherwise)
+    created_after = UTCDateTimeFilter(field_name="created", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created", lookup_expr="lt")
 
     class Meta:
         model = Job

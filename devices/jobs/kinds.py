@@ -13,7 +13,7 @@ claims, leases, counters, cancel, retry, audit — and asks the kind only three 
   read what you need from the database here), call `emit(StepResult)` once per row — from any
   thread — and return a Future that completes when every row was emitted.
 
-Push and upgrade (next issues) register their own kinds the same way.
+Push and upgrade register their own kinds the same way.
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ class JobKind:
     prepare: Callable[[dict, Any], Prepared]
     start: Callable[[Any, list, Emit], concurrent.futures.Future]
     idempotent: Callable[[dict], bool] = field(default=lambda params: False)
+    # optional, for kinds that pace their devices (upgrade waves): which device ids to send when
+    # the job starts (default: all), and a hook after each batch (tenant id, job id) that may
+    # send more (tenant context)
+    first_devices: Callable[[Any, list], list[str]] | None = None
+    after_batch: Callable[[str, str], None] | None = None
 
 
 KINDS: dict[str, JobKind] = {}
@@ -100,4 +105,4 @@ def _load_builtin() -> None:
     if _loaded:
         return
     _loaded = True
-    from devices.jobs import backup_kind, command_kind, push_kind  # noqa: F401  (push_kind: helper h10)
+    from devices.jobs import backup_kind, command_kind, push_kind, upgrade_kind  # noqa: F401  (push_kind: helper h10)

@@ -111,7 +111,8 @@ def start_job(
             "devices": [d.name for d in chosen[:AUDIT_DEVICE_NAMES]],
         },
     )
-    _enqueue_on_commit(job, [str(d.pk) for d in chosen])
+    first = job_kind.first_devices(job, chosen) if job_kind.first_devices else [str(d.pk) for d in chosen]
+    _enqueue_on_commit(job, first)
     return job
 
 
@@ -226,6 +227,21 @@ def _audit(action: str, access: TenantAccess, job: Job, details: dict) -> None:
     )
 
 
+def _audit_system(action: str, job: Job, details: dict) -> None:
+    """An entry for what the platform itself decided about a job (e.g. an upgrade paused)."""
+    one_site = job.site_ids[0] if len(job.site_ids) == 1 and not job.unsited else None
+    record(
+        action,
+        user=job.created_by,
+        tenant=job.tenant_id,
+        site=one_site,
+        target_type="devices.job",
+        target_id=str(job.pk),
+        target_name=f"{job.kind}: {job.summary}"[:200],
+        details=details,
+    )
+
+
 def _enqueue_on_commit(job: Job, device_ids: list[str]) -> None:
     tenant_id, job_id = str(job.tenant_id), str(job.pk)
     transaction.on_commit(lambda: enqueue(tenant_id, job_id, device_ids))
@@ -268,6 +284,8 @@ def run_batch(tenant_id: str, job_id: str, device_ids: list[str]) -> dict:
         if not rows:
             with tenant_context(tenant_id):
                 refresh(job_id)
+                if kind is not None and kind.after_batch is not None and not pending:
+                    kind.after_batch(tenant_id, job_id)
             if pending and not job.cancel_requested:
                 raise Deferred(f"job {job_id}: the tenant's concurrency limit is reached")
             return {"ran": ran}

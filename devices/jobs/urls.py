@@ -11,4 +11,5 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/progress/", views.JobProgressView.as_view(), name="job-progress"),
     path("jobs/<uuid:job_id>/cancel/", views.JobCancelView.as_view(), name="job-cancel"),
     path("jobs/<uuid:job_id>/retry-failed/", views.JobRetryView.as_view(), name="job-retry"),
+    path("jobs/<uuid:job_id>/resume/", views.JobResumeView.as_view(), name="job-resume"),
 ]

@@ -84,6 +84,23 @@ class JobRetryView(JobsMixin, View):
         return redirect("job-detail", self.tenant.slug, job.pk)
 
 
+class JobResumeView(JobsMixin, View):
+    """A paused upgrade's next wave (admins: the runner's rule; 403 for the others here)."""
+
+    required_action = Action.DANGEROUS
+
+    def post(self, request, *args, **kwargs):
+        from devices.jobs.upgrade_kind import resume_upgrade
+
+        job = self.job()
+        try:
+            resume_upgrade(self.access, job)
+            messages.success(request, "Upgrade resumed: the next wave starts.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("job-detail", self.tenant.slug, job.pk)
+
+
 class RunCommandView(JobsMixin, FormView):
     """GET ?device=<id>&device=<id> preselects devices (the device list's bulk selection)."""
 

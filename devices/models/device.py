@@ -127,6 +127,11 @@ class Device(TenantScopedModel):
     architecture = models.CharField(max_length=50, blank=True)
     ros_version = models.CharField(max_length=50, blank=True)
     firmware = models.CharField(max_length=50, blank=True)
+    # what the device itself said when last asked to check for updates (an upgrade job does):
+    # its update channel and the newest version it saw there (devices.firmware.services)
+    update_channel = models.CharField(max_length=12, blank=True)
+    update_latest = models.CharField(max_length=50, blank=True)
+    update_checked = models.DateTimeField(null=True, blank=True)
     license_level = models.CharField(max_length=20, blank=True)
     uptime_s = models.BigIntegerField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)

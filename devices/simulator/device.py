@@ -934,7 +934,11 @@ class SimDevice:
             now = self.now()
             self.down_until = now + self.ctx.reboot_seconds * self.ctx.clock.speed
             self.boot_time = self.down_until
-            if self.pending_version:
+            if self.pending_version and self.fault is not None and self.fault.kind == "upgrade-fails":
+                self.log("system,error", f"upgrade to {self.pending_version} failed, booting {self.version}")
+                self.pending_version = None
+                self.update_status = ""
+            elif self.pending_version:
                 self.version = self.pending_version
                 self.pending_version = None
                 self.update_status = ""

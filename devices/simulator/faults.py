@@ -28,6 +28,7 @@ KINDS = (
     "mgmt-cut",  # a firewall rule dropping management ports is added to the config
     "reboot-loop",  # the device keeps rebooting
     "disk-full",  # backups and file writes fail
+    "upgrade-fails",  # an installed upgrade does not take: the device reboots back onto its old version
 )
 
 

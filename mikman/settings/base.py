@@ -291,6 +291,9 @@ CELERY_BEAT_SCHEDULE["devices-jobs-recover"] = {"task": "devices.jobs_recover", 
 # Config push (issue 5, h10): how long after its rollback time a device may take to restore, reboot
 # and answer again before the push is reported "unreachable, cannot confirm".
 PUSH_REBOOT_GRACE_S = envint("PUSH_REBOOT_GRACE_S", 180, minimum=5)
+# Firmware upgrades (issue 5, h5a): how long a device may stay away after installing a RouterOS
+# (or RouterBOARD firmware) upgrade before its row fails "did not come back".
+UPGRADE_REBOOT_TIMEOUT_S = envint("UPGRADE_REBOOT_TIMEOUT_S", 600, minimum=5)
 # --- Jobs — END ---------------------------------------------------------------------------------
 
 # --- Config backups (devices/backups, helper h3) — BEGIN ------------------------------------------

@@ -85,7 +85,7 @@ class JobDetailSerializer(JobSerializer):
 
 
 class StartJobSerializer(serializers.Serializer):
-    kind = serializers.CharField(max_length=32, help_text="`command` or `backup`.")
+    kind = serializers.CharField(max_length=32, help_text="`command`, `backup`, `push`, `restore` or `upgrade`.")
     devices = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, max_length=10000, help_text="Device ids."
     )
@@ -99,3 +99,37 @@ class StartJobSerializer(serializers.Serializer):
         if not isinstance(value, dict):
             raise serializers.ValidationError("An object.")
         return value
+
+
+class UpgradePlanRequestSerializer(serializers.Serializer):
+    """The selection and wave settings of an upgrade (`params` as for kind `upgrade`)."""
+
+    devices = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=10000, help_text="Device ids."
+    )
+    site = serializers.CharField(required=False, max_length=64, help_text="A site id: every device of it.")
+    tag = serializers.CharField(required=False, max_length=50, help_text="Only devices with this tag.")
+    all = serializers.BooleanField(required=False, default=False, help_text="Every device you may act on.")
+    params = serializers.JSONField(required=False, default=dict)
+
+    def validate_params(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("An object.")
+        return value
+
+
+class PlannedDeviceSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    site = serializers.CharField()
+    installed = serializers.CharField(help_text="RouterOS now (as last polled).")
+    target = serializers.CharField(help_text="What it would go to; empty when nothing newer is known yet.")
+    channel = serializers.CharField()
+    in_window = serializers.BooleanField(allow_null=True, help_text="Inside a maintenance window now (null: ignored).")
+
+
+class UpgradePlanSerializer(serializers.Serializer):
+    summary = serializers.CharField()
+    params = serializers.JSONField()
+    devices = serializers.ListField(child=serializers.CharField(), help_text="The device ids, to start the job with.")
+    waves = serializers.ListField(child=PlannedDeviceSerializer(many=True))
