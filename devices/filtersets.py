@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from audit.filtersets import UTCDateTimeFilter
 from devices.models import ConnectivityCheck, CredentialProfile, Device, DeviceEvent, DeviceStatus, Protocol
 
 
@@ -54,7 +55,7 @@ class CredentialProfileFilterSet(django_filters.FilterSet):
 
 class DeviceEventFilterSet(django_filters.FilterSet):
     device = django_filters.UUIDFilter(field_name="device_id")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    since = UTCDateTimeFilter(field_name="at", lookup_expr="gte")
 
     class Meta:
         model = DeviceEvent

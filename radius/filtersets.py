@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
+from audit.filtersets import UTCDateTimeFilter
 from radius.choices import AuthResult, HistoryAction, SessionStatus, UserProfileState
 from radius.models import AuthLog, History, RadiusUser, Session, UserProfile
 
@@ -43,7 +44,7 @@ class SessionFilterSet(django_filters.FilterSet):
 class AuthLogFilterSet(django_filters.FilterSet):
     result = django_filters.ChoiceFilter(choices=AuthResult.choices)
     username = django_filters.CharFilter(field_name="username")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    since = UTCDateTimeFilter(field_name="at", lookup_expr="gte")
 
     class Meta:
         model = AuthLog

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from devices.protocols.routeros_api import ConnectionClosed
-from devices.push.device_ops import ApiEndpoint, RouterOSRefused, Unreachable, _run
+from devices.push.device_ops import ApiEndpoint, RouterOSRefused, Unreachable, run_on_device
 
 UPDATE = "/system/package/update"
 
@@ -38,14 +38,14 @@ def check_for_updates(target: ApiEndpoint) -> UpdateState:
             row.get("status", ""),
         )
 
-    return _run(target, work)
+    return run_on_device(target, work)
 
 
 def set_channel(target: ApiEndpoint, channel: str) -> None:
     async def work(api):
         await api.call(f"{UPDATE}/set", channel=channel)
 
-    _run(target, work)
+    run_on_device(target, work)
 
 
 def install(target: ApiEndpoint) -> None:
@@ -58,7 +58,7 @@ def install(target: ApiEndpoint) -> None:
         except (ConnectionClosed, OSError, RuntimeError, TimeoutError):
             pass
 
-    _run(target, work)
+    run_on_device(target, work)
 
 
 def reboot(target: ApiEndpoint) -> None:
@@ -68,7 +68,7 @@ def reboot(target: ApiEndpoint) -> None:
         except (ConnectionClosed, OSError, RuntimeError, TimeoutError):
             pass
 
-    _run(target, work)
+    run_on_device(target, work)
 
 
 @dataclass(slots=True)
@@ -93,14 +93,14 @@ def health(target: ApiEndpoint) -> Health:
             board.get("upgrade-firmware", ""),
         )
 
-    return _run(target, work)
+    return run_on_device(target, work)
 
 
 def upgrade_routerboard(target: ApiEndpoint) -> None:
     async def work(api):
         await api.call("/system/routerboard/upgrade")
 
-    _run(target, work)
+    run_on_device(target, work)
 
 
 def wait_back(

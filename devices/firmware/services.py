@@ -114,11 +114,11 @@ def devices_for(access, *, devices=None, site=None, tag: str = "", all_devices: 
     ids, a site or all, among those the user may operate; `tag` narrows the choice)."""
     from django.core.exceptions import ValidationError
 
-    from devices.jobs.runner import _choose_devices
+    from devices.jobs.runner import choose_devices
 
     if tag and not (devices or site):
         all_devices = True
-    chosen = _choose_devices(access, devices, site, all_devices)
+    chosen = choose_devices(access, devices, site, all_devices)
     if tag:
         from devices.models import Device
 

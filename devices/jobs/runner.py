@@ -70,7 +70,7 @@ def start_job(
     job_kind = get_kind(kind)
     if job_kind is None:
         raise ValidationError({"kind": f"Unknown kind {kind!r}; one of: {', '.join(kind_names())}."})
-    chosen = _choose_devices(access, devices, site, all_devices)
+    chosen = choose_devices(access, devices, site, all_devices)
     prepared = job_kind.prepare(params or {}, access)
     if prepared.dangerous:
         if not access.allows(Action.DANGEROUS):
@@ -116,7 +116,7 @@ def start_job(
     return job
 
 
-def _choose_devices(access: TenantAccess, devices, site, all_devices: bool) -> list[Device]:
+def choose_devices(access: TenantAccess, devices, site, all_devices: bool) -> list[Device]:
     scope = Device.objects.restrict(access, Action.OPERATE).select_related(None).only("id", "name", "site_id")
     given = sum(bool(x) for x in (devices, site, all_devices))
     if given != 1:

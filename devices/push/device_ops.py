@@ -104,7 +104,7 @@ def _describe(exc: BaseException | None) -> str:
     return (str(exc) or type(exc).__name__)[:200] if exc is not None else "no API endpoint"
 
 
-def _run(target: ApiEndpoint, work, *, timeout: float = CALL_TIMEOUT_S):
+def run_on_device(target: ApiEndpoint, work, *, timeout: float = CALL_TIMEOUT_S):
     """Open a connection, run `await work(api)`, close; device faults become our exceptions."""
 
     async def main():
@@ -164,7 +164,7 @@ def arm(target: ApiEndpoint, name: str, seconds: int) -> tuple[datetime, str, st
         )
         return due, date, time_text
 
-    return _run(target, work)
+    return run_on_device(target, work)
 
 
 def restore_config(target: ApiEndpoint, file_name: str, text: str) -> None:
@@ -184,7 +184,7 @@ def restore_config(target: ApiEndpoint, file_name: str, text: str) -> None:
         except (ConnectionClosed, OSError, RuntimeError, TimeoutError):
             pass
 
-    _run(target, work)
+    run_on_device(target, work)
 
 
 def remove_file(target: ApiEndpoint, file_name: str) -> None:
@@ -193,14 +193,14 @@ def remove_file(target: ApiEndpoint, file_name: str) -> None:
             with contextlib.suppress(TrapError):
                 await api.call("/file/remove", **{".id": row[".id"]})
 
-    _run(target, work)
+    run_on_device(target, work)
 
 
 def timer_present(target: ApiEndpoint, name: str) -> bool:
     async def work(api):
         return bool(await _find(api, "/system/scheduler", name))
 
-    return _run(target, work)
+    return run_on_device(target, work)
 
 
 def disarm(target: ApiEndpoint, name: str) -> bool:
@@ -214,7 +214,7 @@ def disarm(target: ApiEndpoint, name: str) -> bool:
         await _remove_file(api, name)
         return bool(rows)
 
-    return _run(target, work)
+    return run_on_device(target, work)
 
 
 def remove_leftovers(target: ApiEndpoint, name: str) -> None:
@@ -225,7 +225,7 @@ def remove_leftovers(target: ApiEndpoint, name: str) -> None:
             await api.call("/system/scheduler/remove", **{".id": row[".id"]})
         await _remove_file(api, name)
 
-    _run(target, work)
+    run_on_device(target, work)
 
 
 async def _remove_file(api, name: str) -> None:
@@ -248,7 +248,7 @@ def verify(target: ApiEndpoint, ping_targets: list[str]) -> str:
                 return f"health check: no answer to ping {address} from the device"
         return ""
 
-    return _run(target, work)
+    return run_on_device(target, work)
 
 
 def restore_now(target: ApiEndpoint, name: str) -> None:
@@ -261,6 +261,6 @@ def restore_now(target: ApiEndpoint, name: str) -> None:
             pass
 
     try:
-        _run(target, work, timeout=CALL_TIMEOUT_S)
+        run_on_device(target, work, timeout=CALL_TIMEOUT_S)
     except Unreachable:
         pass  # the reboot cut the reply short

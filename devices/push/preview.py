@@ -52,10 +52,10 @@ def preview_push(access, *, params: dict, devices=None, site=None, all_devices: 
     and render per device; a device whose rendering fails carries the error instead."""
     from devices.backups.services import backup_text
     from devices.jobs import push_kind
-    from devices.jobs.runner import _choose_devices
+    from devices.jobs.runner import choose_devices
 
     prepared = push_kind.prepare(params or {}, access)
-    chosen = _choose_devices(access, devices, site, all_devices)
+    chosen = choose_devices(access, devices, site, all_devices)
     out = []
     for device in chosen[:MAX_PREVIEW_DEVICES]:
         item = DevicePreview(str(device.pk), device.name)

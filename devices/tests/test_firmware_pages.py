@@ -121,10 +121,3 @@ def test_check_for_updates_from_the_planner_is_for_operators(world, fleet):
     with tenant_context(world.acme.id):
         job = Job.objects.get()
     assert (job.kind, job.total, job.params) == ("update_check", 1, {"check_only": True})
-
-
-def test_job_list_date_filters_accept_any_iso_offset(world):
-    response = api_client(world.users.carol).get(
-        "/api/v1/tenants/acme/jobs/", {"created_after": "1586-06-22T11:45:45-20:53"}
-    )
-    assert response.status_code == 200, response.content  # was a 500 (PostgreSQL's offset limit)
