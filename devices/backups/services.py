@@ -429,33 +429,44 @@ def apply_retention(tenant_id, *, now: datetime | None = None) -> dict:
 
 
 # --- scheduling ----------------------------------------------------------------------------------
+# A device's own interval (backup_interval_hours) overrides the tenant's; 0 opts it out.
 CLAIM_SQL = """
 WITH due AS (
-    SELECT id FROM devices_device
+    SELECT id, coalesce(backup_interval_hours, %(interval_h)s) AS hours FROM devices_device
     WHERE tenant_id = %(tenant)s AND enabled
+      AND coalesce(backup_interval_hours, %(interval_h)s) > 0
       AND coalesce(next_backup_at, '-infinity') <= now()
     ORDER BY next_backup_at NULLS FIRST
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
 UPDATE devices_device AS d
-SET next_backup_at = now() + make_interval(secs => %(interval)s * (1 + (random() - 0.5) * 0.1))
+SET next_backup_at = now() + make_interval(secs => due.hours * 3600.0 * (1 + (random() - 0.5) * 0.1))
 FROM due WHERE d.id = due.id
 RETURNING d.id::text
 """
 
 
 def claim_due(tenant_id, *, limit: int = 100000) -> list[str]:
-    """Devices whose backup is due, moved one interval (±5 %) on in the same statement (two
-    schedulers never claim one device). Call in the tenant's context."""
+    """Devices whose backup is due, moved one interval (theirs, else the tenant's; ±5 %) on in the
+    same statement (two schedulers never claim one device); opted-out devices (0) never are.
+    Call in the tenant's context."""
     from django.db import connection
 
     policy = policy_for(tenant_id)
     with connection.cursor() as cursor:
-        cursor.execute(
-            CLAIM_SQL, {"tenant": str(tenant_id), "interval": policy.interval_hours * 3600.0, "limit": limit}
-        )
+        cursor.execute(CLAIM_SQL, {"tenant": str(tenant_id), "interval_h": policy.interval_hours, "limit": limit})
         return [row[0] for row in cursor.fetchall()]
+
+
+def schedule_label(device: Device, policy: BackupPolicy | None = None) -> str:
+    """How often `device` is backed up, for people ("every 6 h (tenant policy)", "never")."""
+    if device.backup_interval_hours == 0:
+        return "never (opted out)"
+    if device.backup_interval_hours:
+        return f"every {device.backup_interval_hours} h (this device)"
+    policy = policy or policy_for(device.tenant_id)
+    return f"every {policy.interval_hours} h (tenant policy)"
 
 
 # --- management verbs (role checks + audit) ------------------------------------------------------
