@@ -139,3 +139,25 @@ def test_binary_off_by_default(world, fleet):
     with tenant_context(world.acme.id):
         assert not BinaryBackup.objects.filter(backup=backup).exists()
     assert not [name for name in router_files(fleet, 1) if name.startswith("mikman-")]
+
+
+def test_policy_page_sets_and_removes_the_password_admins_only(world):
+    form = {"interval_hours": 6, "keep_last": 30, "keep_daily_days": 30, "keep_all_changes": "on"}
+    viewer = Client()
+    viewer.force_login(world.users.bob)  # operator: reads the policy, may not change it
+    assert viewer.post("/t/acme/backups/policy/", {**form, "binary_backup": "on"}).status_code == 403
+    assert 'name="binary_password"' not in viewer.get("/t/acme/backups/policy/").content.decode()
+    admin = Client()
+    admin.force_login(world.users.alice)
+    saved = admin.post("/t/acme/backups/policy/", {**form, "binary_backup": "on", "binary_password": "pw-one 1"})
+    assert saved.status_code == 302
+    with tenant_context(world.acme.id):
+        policy = BackupPolicy.objects.get()
+    assert policy.binary_backup and policy.binary_password is not None
+    assert "pw-one" not in admin.get("/t/acme/backups/policy/").content.decode()
+    bad = admin.post("/t/acme/backups/policy/", {**form, "binary_password": "a\tb"})
+    assert bad.status_code == 400 or "Printable characters only" in bad.content.decode()
+    admin.post("/t/acme/backups/policy/", {**form, "binary_backup": "on", "clear_binary_password": "on"})
+    with tenant_context(world.acme.id):
+        policy = BackupPolicy.objects.get()
+    assert policy.binary_backup and policy.binary_password is None
