@@ -3,7 +3,7 @@
 through the push wizard (choose devices, write, preview, push), a real Celery worker runs the
 safe apply over SSH + API, the job page reaches 100 % with both rows succeeded WITHOUT a reload
 (htmx polling), and the device's Backups timeline shows the post-push version whose diff holds
-the change."""
+the change; each job row links to that diff too ("What changed")."""
 
 from __future__ import annotations
 
@@ -68,6 +68,8 @@ def test_admin_pushes_to_two_routers_and_sees_the_diff(live_server, browser, scr
         row = rows.nth(i)
         assert row.locator("td").nth(1).inner_text().strip() == "Succeeded", row.inner_text()
         assert "rollback timer removed" in row.inner_text()
+        assert row.locator("a.push-diff", has_text="What changed").count() == 1
+    job_url = page.url
     screenshot(page, "push-02-done")
 
     # 3. One device's Backups: the newest run is a new version, its diff adds the line.
@@ -81,6 +83,14 @@ def test_admin_pushes_to_two_routers_and_sees_the_diff(live_server, browser, scr
     assert any("192.0.2.55" in text for text in added.all_inner_texts()), page.locator(".config-view").inner_text()
     assert page.locator(".diff-added-count").inner_text().strip() == "+1"
     screenshot(page, "push-03-diff")
+
+    # 4. The job page links each device's change straight to the same diff (against the pre-push backup).
+    page.goto(job_url)
+    page.locator("#job-live tbody tr", has_text="w1").locator("a.push-diff").click()
+    page.wait_for_selector(".config-view")
+    assert "w1: what changed" in page.locator("h1").inner_text()
+    assert page.locator(".diff-added-count").inner_text().strip() == "+1"
+    assert "192.0.2.55" in page.locator(".config-view").inner_text()
     assert not script_errors, script_errors
     context.close()
     assert time.monotonic() - started < 30
