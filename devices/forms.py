@@ -123,6 +123,13 @@ class DeviceForm(forms.Form):
     )
     tags = forms.CharField(required=False, help_text="Separated by commas or spaces.")
     poll_interval_s = forms.IntegerField(min_value=MIN_POLL_INTERVAL_S, initial=60, label="Poll interval (s)")
+    backup_interval_hours = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=24 * 30,
+        label="Back up every (hours)",
+        help_text="Empty: the tenant's backup policy. 0: never (e.g. a device backed up elsewhere).",
+    )
     enabled = forms.BooleanField(required=False, initial=True)
     snmp_version = forms.ChoiceField(choices=SNMPVersion.choices, required=False)
     snmp_community = forms.CharField(

@@ -339,6 +339,7 @@ TRACKED_DEVICE_FIELDS = (
     "snmp_version",
     "snmp_v3_user",
     "poll_interval_s",
+    "backup_interval_hours",
     "enabled",
     "notes",
 )
@@ -412,6 +413,8 @@ def update_device(access: TenantAccess, device: Device, data: dict, *, secrets: 
     before = {f: _value_for_audit(getattr(device, f)) for f in TRACKED_DEVICE_FIELDS}
     for field, value in data.items():
         setattr(device, field, value)
+    if device.backup_interval_hours != before["backup_interval_hours"]:
+        device.next_backup_at = None  # a new schedule starts at the scheduler's next tick
     secrets = dict(secrets or {})
     for field, plaintext in secrets.items():
         set_secret(device, field, plaintext)

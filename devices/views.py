@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
 
 from devices import importer, services
+from devices.backups.services import schedule_label
 from devices.filtersets import DeviceFilterSet
 from devices.firmware.services import available_update, feed_latest
 from devices.forms import CredentialProfileForm, DeviceForm, ImportForm
@@ -111,6 +112,7 @@ class DeviceDetailView(DevicesMixin, TemplateView):
             events=list(device.events.order_by("-at")[:20]),
             check=device.checks.order_by("-created").first(),
             available_update=available_update(device),
+            backup_schedule=schedule_label(device),
         )
         context.update(self.chart_context(device))
         context.update(self.latest_context(device))

@@ -44,6 +44,10 @@ class MatrixStats:
 
 STATS = MatrixStats()
 
+# Detail GET routes that only admins may call on an object every member sees (e.g. a backup run's
+# binary file): a site-scoped viewer gets 403 on their own site's object there, not 200.
+ADMIN_ONLY_GETS: set[str] = set()
+
 
 def register(model: type[Model], *, url_kwargs: Callable[[Model], dict] | None = None):
     def decorator(factory: Callable) -> Callable:
@@ -278,6 +282,7 @@ def _register_backups() -> None:
         return BackupPolicy.objects.get_or_create(tenant=tenant)[0]
 
     del config_backup_factory, backup_policy_factory
+    ADMIN_ONLY_GETS.add("api/v1/tenants/<tenant>/backups/<pk>/binary/")  # holds every router secret
 
 
 _register_backups()

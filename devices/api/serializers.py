@@ -54,6 +54,13 @@ class DeviceSerializer(serializers.ModelSerializer):
     )
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
     poll_interval_s = serializers.IntegerField(min_value=MIN_POLL_INTERVAL_S, max_value=86400, required=False)
+    backup_interval_hours = serializers.IntegerField(
+        min_value=0,
+        max_value=24 * 30,
+        required=False,
+        allow_null=True,
+        help_text="Hours between scheduled config backups of this device; null: the tenant's policy; 0: never.",
+    )
     password = _secret_field("Per-device password (overrides the profile's).")
     snmp_community = _secret_field("SNMP v2c community.")
     snmp_v3_auth_key = _secret_field("SNMP v3 authentication key.")
@@ -101,6 +108,8 @@ class DeviceSerializer(serializers.ModelSerializer):
             "snmp_v3_priv_key",
             "snmp_v3_priv_key_set",
             "poll_interval_s",
+            "backup_interval_hours",
+            "next_backup_at",
             "enabled",
             "identity",
             "model",
@@ -145,6 +154,7 @@ class DeviceSerializer(serializers.ModelSerializer):
             "backoff_until",
             "consecutive_failures",
             "credentials_changed",
+            "next_backup_at",
             "created",
             "updated",
         ]

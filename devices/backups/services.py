@@ -15,10 +15,13 @@ What callers may rely on:
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import difflib
+import hashlib
 import logging
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,12 +32,28 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from devices.keyring import KeyringError, decrypt_secret, encrypt_secret
-from devices.models import BackupPolicy, BackupStatus, BackupTrigger, ConfigBackup, ConfigBlob, Device
-from devices.models.backups import BLOB_PURPOSE
+from devices.models import (
+    BackupPolicy,
+    BackupStatus,
+    BackupTrigger,
+    BinaryBackup,
+    ConfigBackup,
+    ConfigBlob,
+    Device,
+)
+from devices.models.backups import BINARY_PASSWORD_PURPOSE, BINARY_PURPOSE, BLOB_PURPOSE
 from devices.protocols.ssh import SSHTarget
 from tenants.context import current_tenant_id, tenant_context
 
-from .fetch import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_EXPORT_TIMEOUT_S, ExportRequest, ExportResult, fetch_export
+from .fetch import (
+    DEFAULT_BINARY_MAX_BYTES,
+    DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_EXPORT_TIMEOUT_S,
+    BinaryRequest,
+    ExportRequest,
+    ExportResult,
+    fetch_export,
+)
 from .normalise import BadExport, normalise
 
 log = logging.getLogger(__name__)
@@ -69,7 +88,20 @@ def export_request(device: Device, policy: BackupPolicy) -> ExportRequest:
         connect_timeout=float(getattr(settings, "BACKUP_CONNECT_TIMEOUT_S", DEFAULT_CONNECT_TIMEOUT_S)),
         command_timeout=float(getattr(settings, "BACKUP_EXPORT_TIMEOUT_S", DEFAULT_EXPORT_TIMEOUT_S)),
     )
-    return ExportRequest(str(device.pk), target, device.ros_version, policy.show_sensitive)
+    return ExportRequest(str(device.pk), target, device.ros_version, policy.show_sensitive, binary_request(policy))
+
+
+def binary_request(policy: BackupPolicy) -> BinaryRequest | None:
+    """What to ask for the binary backup under `policy` (None: off). Opens the policy's password:
+    call in the tenant context."""
+    if not policy.binary_backup:
+        return None
+    password = None
+    if policy.binary_password is not None:
+        password = decrypt_secret(policy.tenant_id, BINARY_PASSWORD_PURPOSE, policy.pk, policy.binary_password)
+    name = f"mikman-{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    max_bytes = int(getattr(settings, "BACKUP_BINARY_MAX_BYTES", DEFAULT_BINARY_MAX_BYTES))
+    return BinaryRequest(name, password, max_bytes)
 
 
 def _credential_failure(device: Device, exc: Exception) -> ExportResult:
@@ -188,10 +220,48 @@ def store_results(
                 pins.append((device, result.host_key))
             rows.append(row)
         ConfigBackup.objects.bulk_create(rows)
+        binaries = [_binary_row(row, result.binary) for row, (_, result, _) in zip(rows, checked, strict=True)]
+        BinaryBackup.objects.bulk_create([b for b in binaries if b is not None])
         for device, key in pins:  # trust on first use: pin the key the device presented
             Device.objects.filter(pk=device.pk, ssh_host_key="").update(ssh_host_key=key)
             device.ssh_host_key = key
     return rows
+
+
+def _binary_row(row: ConfigBackup, binary) -> BinaryBackup | None:
+    """The run's binary artefact (sealed), or None when none was asked for or the text backup
+    failed (a run without a usable export keeps no binary)."""
+    if binary is None or not row.ok:
+        return None
+    out = BinaryBackup(
+        tenant_id=row.tenant_id, backup=row, name=binary.name, password_protected=binary.password_protected
+    )
+    if binary.outcome:
+        out.status, out.outcome, out.reason = BackupStatus.FAILED, binary.outcome, binary.reason
+        return out
+    out.status, out.size, out.sha256 = BackupStatus.OK, len(binary.data), hashlib.sha256(binary.data).hexdigest()
+    out.sealed = encrypt_secret(row.tenant_id, BINARY_PURPOSE, out.pk, base64.b64encode(binary.data).decode())
+    return out
+
+
+def binary_of(backup: ConfigBackup) -> BinaryBackup | None:
+    """The run's binary artefact, or None (no exception for runs without one)."""
+    try:
+        return backup.binary
+    except BinaryBackup.DoesNotExist:
+        return None
+
+
+def binary_name(backup: ConfigBackup) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in backup.device.name)
+    return f"{safe}-{backup.taken_at:%Y%m%d-%H%M%S}.backup"
+
+
+def binary_bytes(binary: BinaryBackup) -> bytes:
+    """The stored `.backup` file (callers check that the user may have it: admins only)."""
+    if binary.sealed is None:
+        return b""
+    return base64.b64decode(decrypt_secret(binary.tenant_id, BINARY_PURPOSE, binary.pk, binary.sealed).reveal())
 
 
 def _blobs_for(tenant_id, good: dict[str, tuple]) -> dict[str, ConfigBlob]:
@@ -429,44 +499,75 @@ def apply_retention(tenant_id, *, now: datetime | None = None) -> dict:
 
 
 # --- scheduling ----------------------------------------------------------------------------------
+# A device's own interval (backup_interval_hours) overrides the tenant's; 0 opts it out.
 CLAIM_SQL = """
 WITH due AS (
-    SELECT id FROM devices_device
+    SELECT id, coalesce(backup_interval_hours, %(interval_h)s) AS hours FROM devices_device
     WHERE tenant_id = %(tenant)s AND enabled
+      AND coalesce(backup_interval_hours, %(interval_h)s) > 0
       AND coalesce(next_backup_at, '-infinity') <= now()
     ORDER BY next_backup_at NULLS FIRST
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
 UPDATE devices_device AS d
-SET next_backup_at = now() + make_interval(secs => %(interval)s * (1 + (random() - 0.5) * 0.1))
+SET next_backup_at = now() + make_interval(secs => due.hours * 3600.0 * (1 + (random() - 0.5) * 0.1))
 FROM due WHERE d.id = due.id
 RETURNING d.id::text
 """
 
 
 def claim_due(tenant_id, *, limit: int = 100000) -> list[str]:
-    """Devices whose backup is due, moved one interval (±5 %) on in the same statement (two
-    schedulers never claim one device). Call in the tenant's context."""
+    """Devices whose backup is due, moved one interval (theirs, else the tenant's; ±5 %) on in the
+    same statement (two schedulers never claim one device); opted-out devices (0) never are.
+    Call in the tenant's context."""
     from django.db import connection
 
     policy = policy_for(tenant_id)
     with connection.cursor() as cursor:
-        cursor.execute(
-            CLAIM_SQL, {"tenant": str(tenant_id), "interval": policy.interval_hours * 3600.0, "limit": limit}
-        )
+        cursor.execute(CLAIM_SQL, {"tenant": str(tenant_id), "interval_h": policy.interval_hours, "limit": limit})
         return [row[0] for row in cursor.fetchall()]
 
 
+def schedule_label(device: Device, policy: BackupPolicy | None = None) -> str:
+    """How often `device` is backed up, for people ("every 6 h (tenant policy)", "never")."""
+    if device.backup_interval_hours == 0:
+        return "never (opted out)"
+    if device.backup_interval_hours:
+        return f"every {device.backup_interval_hours} h (this device)"
+    policy = policy or policy_for(device.tenant_id)
+    return f"every {policy.interval_hours} h (tenant policy)"
+
+
 # --- management verbs (role checks + audit) ------------------------------------------------------
+def clean_binary_password(value: str) -> str:
+    """A `.backup` password RouterOS takes on its command line: printable, no line breaks."""
+    from django.core.exceptions import ValidationError
+
+    if value and (not value.isprintable() or len(value) > 64):
+        raise ValidationError("Printable characters only (at most 64), no line breaks.")
+    return value
+
+
 def save_policy(access, policy: BackupPolicy, changes: dict) -> BackupPolicy:
+    """Apply `changes` (model values; `binary_password`: plaintext to seal, "" removes it).
+    Audited; the password only as "set"/"removed"."""
     from audit.services import record
 
+    changes = dict(changes)
+    password = changes.pop("binary_password", None)
+    details = dict(changes)
     for field, value in changes.items():
         setattr(policy, field, value)
     policy.tenant = access.tenant
+    if password is not None:
+        clean_binary_password(password)
+        policy.binary_password = (
+            encrypt_secret(access.tenant.id, BINARY_PASSWORD_PURPOSE, policy.pk, password) if password else None
+        )
+        details["binary_password"] = "set" if password else "removed"
     policy.save()
-    record("backup.policy_changed", tenant=access.tenant, target=policy, details=dict(changes))
+    record("backup.policy_changed", tenant=access.tenant, target=policy, details=details)
     return policy
 
 
@@ -511,6 +612,8 @@ __all__ = [
     "FleetChange",
     "apply_retention",
     "backup_text",
+    "binary_bytes",
+    "binary_of",
     "claim_due",
     "fleet_changes",
     "policy_for",

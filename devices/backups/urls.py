@@ -12,4 +12,5 @@ urlpatterns = [
     path("backups/<uuid:backup_id>/", views.BackupDetailView.as_view(), name="backup-detail"),
     path("backups/<uuid:backup_id>/diff/", views.BackupDiffView.as_view(), name="backup-diff"),
     path("backups/<uuid:backup_id>/download/", views.BackupDownloadView.as_view(), name="backup-download"),
+    path("backups/<uuid:backup_id>/binary/", views.BinaryDownloadView.as_view(), name="backup-binary"),
 ]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -33,7 +34,9 @@ class BackupsMixin(TenantViewMixin):
     section = "devices"
 
     def backups(self):
-        return ConfigBackup.objects.restrict(self.access, Action.VIEW).select_related("device", "triggered_by")
+        return ConfigBackup.objects.restrict(self.access, Action.VIEW).select_related(
+            "device", "triggered_by", "binary"
+        )
 
     def version(self, pk) -> ConfigBackup:
         return get_object_or_404(self.backups().select_related("blob"), pk=pk)
@@ -72,6 +75,8 @@ class DeviceBackupsView(BackupsMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         device = get_object_or_404(Device.objects.restrict(self.access, Action.VIEW), pk=self.kwargs["device_id"])
         runs = list(self.backups().filter(device=device).order_by("-taken_at")[:RUNS_SHOWN])
+        for run in runs:
+            run.binary_artefact = services.binary_of(run)
         context.update(
             device=device,
             title=f"{device.name}: backups",
@@ -170,6 +175,29 @@ class BackupDownloadView(BackupsMixin, View):
         return response
 
 
+class BinaryDownloadView(BackupsMixin, View):
+    """A run's binary `.backup` file: admins only (it holds every secret of the router), audited."""
+
+    required_action = REVEAL_ACTION
+    edit_page = True  # a GET that hands out secrets: the same right as changing things
+
+    def get(self, request, *args, **kwargs):
+        backup = self.version(self.kwargs["backup_id"])
+        binary = services.binary_of(backup)
+        if binary is None or not binary.ok:
+            raise Http404("This run has no binary backup.")
+        data = services.binary_bytes(binary)
+        record(
+            "backup.binary_downloaded",
+            tenant=self.tenant,
+            target=backup.device,
+            details={"backup": str(backup.pk), "sha256": binary.sha256},
+        )
+        response = HttpResponse(data, content_type="application/octet-stream")
+        response["Content-Disposition"] = f'attachment; filename="{services.binary_name(backup)}"'
+        return response
+
+
 class FleetChangesView(BackupsMixin, TemplateView):
     """What changed across the fleet since a date (default: 7 days ago)."""
 
@@ -200,9 +228,40 @@ class FleetChangesView(BackupsMixin, TemplateView):
 
 
 class PolicyForm(forms.ModelForm):
+    binary_password = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=64,
+        label="Binary backup password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Optional: RouterOS encrypts the .backup file with it (needed again to load it). Empty: keep "
+        "the stored one (none: saved with dont-encrypt=yes).",
+    )
+    clear_binary_password = forms.BooleanField(required=False, label="Remove the binary backup password")
+
     class Meta:
         model = BackupPolicy
-        fields = ["interval_hours", "keep_last", "keep_daily_days", "keep_all_changes", "show_sensitive", "git_mirror"]
+        fields = [
+            "interval_hours",
+            "keep_last",
+            "keep_daily_days",
+            "keep_all_changes",
+            "show_sensitive",
+            "git_mirror",
+            "binary_backup",
+        ]
+
+    def clean_binary_password(self):
+        return services.clean_binary_password(self.cleaned_data.get("binary_password", ""))
+
+    def changes(self) -> dict:
+        """What to save: changed fields, and the password only when typed or removed."""
+        out = {name: self.cleaned_data[name] for name in self.changed_data if name in self.Meta.fields}
+        if self.cleaned_data.get("clear_binary_password"):
+            out["binary_password"] = ""
+        elif self.cleaned_data.get("binary_password"):
+            out["binary_password"] = self.cleaned_data["binary_password"]
+        return out
 
 
 class BackupPolicyView(BackupsMixin, FormView):
@@ -218,9 +277,17 @@ class BackupPolicyView(BackupsMixin, FormView):
         kwargs["instance"] = services.policy_for(self.tenant.id)
         return kwargs
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["policy_password_set"] = services.policy_for(self.tenant.id).binary_password is not None
+        return context
+
     def form_valid(self, form):
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
         policy = services.policy_for(self.tenant.id)
-        services.save_policy(self.access, policy, {**changes})
+        try:
+            services.save_policy(self.access, policy, form.changes())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
         messages.success(self.request, "Backup policy saved.")
         return redirect("backup-policy", self.tenant.slug)

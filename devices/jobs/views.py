@@ -17,6 +17,7 @@ from devices.jobs import runner
 from devices.jobs.commands import danger_of, parse_command
 from devices.jobs.forms import RunCommandForm
 from devices.models import Device, Job
+from devices.push.results import PUSH_KINDS, diff_links
 from tenants.forms import apply_errors
 from tenants.roles import Action
 from tenants.views_base import TenantViewMixin
@@ -52,7 +53,12 @@ class JobDetailView(JobsMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         job = self.job()
-        context.update(job=job, rows=list(job.rows.order_by("device_name")), title=f"Job: {job.summary}")
+        rows = list(job.rows.order_by("device_name"))
+        if job.kind in PUSH_KINDS:  # link each pushed device's "what changed" diff
+            links = diff_links(rows)
+            for row in rows:
+                row.diff_link = links.get(row.pk)
+        context.update(job=job, rows=rows, title=f"Job: {job.summary}")
         return context
 
 

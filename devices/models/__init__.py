@@ -9,7 +9,7 @@ from .alerts import (
     RuleKind,
     Severity,
 )
-from .backups import BackupPolicy, BackupStatus, BackupTrigger, ConfigBackup, ConfigBlob
+from .backups import BackupPolicy, BackupStatus, BackupTrigger, BinaryBackup, ConfigBackup, ConfigBlob
 from .device import (
     CheckState,
     ConnectivityCheck,
@@ -39,6 +39,7 @@ from .push import PUSH_OPEN_STEPS, ConfigPush, PushStep
 
 __all__ = [
     "BackupPolicy",
+    "BinaryBackup",
     "BackupStatus",
     "BackupTrigger",
     "ConfigBackup",

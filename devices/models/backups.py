@@ -17,6 +17,8 @@ from devices.keyring import EncryptedSecretField
 from tenants.models import TenantScopedModel
 
 BLOB_PURPOSE = "config-backup"  # keyring purpose of ConfigBlob.sealed
+BINARY_PURPOSE = "binary-backup"  # keyring purpose of BinaryBackup.sealed (base64 of the file)
+BINARY_PASSWORD_PURPOSE = "binary-backup-password"  # keyring purpose of BackupPolicy.binary_password
 
 
 class BackupTrigger(models.TextChoices):
@@ -46,6 +48,12 @@ class BackupPolicy(TenantScopedModel):
     keep_last = models.PositiveIntegerField(default=30, help_text="Always keep the newest N runs per device.")
     keep_daily_days = models.PositiveIntegerField(default=30, help_text="Also keep one run per day for this many days.")
     keep_all_changes = models.BooleanField(default=True, help_text="Never delete a run that brought a change.")
+    binary_backup = models.BooleanField(
+        default=False,
+        help_text="Also save RouterOS's binary backup (/system backup save) on each run, fetch it over SFTP "
+        "and delete it from the router; stored encrypted with the tenant key, downloadable by admins only.",
+    )
+    binary_password = EncryptedSecretField(null=True, blank=True)  # the .backup's own password, if any
     git_mirror = models.BooleanField(
         default=False, help_text="Also commit each new version to data/backups-git/<tenant>/ (a git repository)."
     )
@@ -110,6 +118,36 @@ class ConfigBackup(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"backup of {self.device_id} at {self.taken_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == BackupStatus.OK
+
+
+class BinaryBackup(TenantScopedModel):
+    """The binary `/system backup save` file of one backup run (when the tenant's policy asks for
+    it). It holds every secret of the router, so its bytes are always sealed with the tenant key
+    (`sealed`: base64 of the file); only admins download it; it cannot be diffed. A failed fetch
+    is a row too (the text backup of the run stands on its own)."""
+
+    backup = models.OneToOneField(ConfigBackup, on_delete=models.CASCADE, related_name="binary")
+    status = models.CharField(max_length=8, choices=BackupStatus.choices)
+    outcome = models.CharField(max_length=32, blank=True, help_text="Why it failed, for machines.")
+    reason = models.TextField(blank=True, help_text="Why it failed, for people.")
+    name = models.CharField(max_length=100, blank=True, help_text="The file's name on the router.")
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    password_protected = models.BooleanField(default=False, help_text="Saved with the policy's password.")
+    sealed = EncryptedSecretField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    site_field = "backup__device__site"
+
+    class Meta(TenantScopedModel.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"binary backup {self.sha256[:12] or self.status}"
 
     @property
     def ok(self) -> bool:

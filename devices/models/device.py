@@ -151,6 +151,13 @@ class Device(TenantScopedModel):
     # config backups (devices/backups): SSH host key pinned on first use, next scheduled backup
     ssh_host_key = models.CharField(max_length=1000, blank=True, help_text='Pinned "type base64" SSH host key.')
     next_backup_at = models.DateTimeField(null=True, blank=True)
+    backup_interval_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24 * 30)],
+        help_text="Hours between scheduled backups of this device; empty: the tenant's policy; 0: never "
+        "(e.g. backed up elsewhere).",
+    )
     credentials_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

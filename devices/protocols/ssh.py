@@ -25,6 +25,7 @@ Pure-Python key exchange dominates, so bulk work bounds concurrency at a few thr
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import socket
 import time
@@ -79,6 +80,20 @@ class Garbage(SSHError):
 
 class Reset(SSHError):
     outcome = "reset"
+
+
+class SFTPUnavailable(SSHError):
+    """The device refused the SFTP subsystem (on RouterOS: the user lacks the `ftp` policy)."""
+
+    outcome = "sftp_unavailable"
+
+
+class FileMissing(SSHError):
+    outcome = "file_missing"
+
+
+class FileTooLarge(SSHError):
+    outcome = "file_too_large"
 
 
 @dataclass(frozen=True)
@@ -218,6 +233,42 @@ class SSHSession:
     def run_many(self, commands: Iterable[str], timeout: float | None = None) -> list[CommandResult]:
         """Each command on its own channel of this one connection, in order."""
         return [self.run(command, timeout) for command in commands]
+
+    def fetch_file(self, name: str, *, max_bytes: int, remove: bool = False) -> bytes:
+        """A file of the device over SFTP on this connection (then removed from it when
+        `remove`). Raises SFTPUnavailable, FileMissing, FileTooLarge or another SSHError."""
+        if self._transport is None or not self._transport.is_active():
+            raise Reset("The SSH connection is closed.")
+        where = f"{self.target.host}:{self.target.port}"
+        try:
+            sftp = paramiko.SFTPClient.from_transport(self._transport)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            raise SFTPUnavailable(f"The device at {where} offers no SFTP to this user.") from exc
+        if sftp is None:
+            raise SFTPUnavailable(f"The device at {where} offers no SFTP to this user.")
+        try:
+            sftp.get_channel().settimeout(self.target.command_timeout)
+            try:
+                size = sftp.stat(name).st_size or 0
+            except FileNotFoundError as exc:
+                raise FileMissing(f"`{name}` is not on the device.") from exc
+            if size > max_bytes:
+                raise FileTooLarge(f"`{name}` is {size} bytes, more than the {max_bytes} allowed.")
+            buffer = io.BytesIO()
+            sftp.getfo(name, buffer)
+            if remove:
+                sftp.remove(name)
+            return buffer.getvalue()
+        except SSHError:
+            raise
+        except TimeoutError as exc:
+            raise Timeout(f"Reading `{name}` from {where} took longer than {self.target.command_timeout:g} s.") from exc
+        except OSError as exc:
+            raise SFTPUnavailable(f"SFTP on {where} failed: {exc.strerror or type(exc).__name__}.") from exc
+        except Exception as exc:
+            raise _classify(exc, where, self.target.command_timeout) from exc
+        finally:
+            sftp.close()
 
     # --- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:

@@ -49,7 +49,8 @@ def _cmd_install(dev: SimDevice, attrs: Attrs, user: SimUser | None) -> Rows:
 
 
 def _cmd_save(dev: SimDevice, attrs: Attrs, user: SimUser | None) -> Rows:
-    dev.backup_save(attrs.get("name", ""), user)
+    password = "" if attrs.get("dont-encrypt") in ("yes", "true") else attrs.get("password", "")
+    dev.backup_save(attrs.get("name", ""), user, password=password)
     return []
 
 

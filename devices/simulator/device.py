@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import views
+from .backup_file import backup_bytes
 from .catalog import LATEST_V6, LATEST_VERSION, version_tuple
 from .clock import SimClock
 from .errors import (
@@ -1004,7 +1005,9 @@ class SimDevice:
             self.log("system,info", f"installed routeros-{latest}")
         self.reboot(user, reason="upgrade")
 
-    def backup_save(self, name: str, user: SimUser | None = None) -> str:
+    def backup_save(self, name: str, user: SimUser | None = None, password: str = "") -> str:
+        """`/system backup save`: a `.backup` file whose bytes (backup_file.backup_bytes) come from
+        the config; `password` scrambles them as RouterOS encrypts (dont-encrypt=yes: none)."""
         with self._lock:
             self._require(user, "write")
             if self.fault is not None and self.fault.kind == "disk-full":
@@ -1015,11 +1018,26 @@ class SimDevice:
             snapshot = json.dumps(self.state.to_json())
             files = self.state.rows("/file")
             files[:] = [f for f in files if f.get("name") != fname]
-            self._add(
-                self._menu("/file"), {"name": fname, "_snapshot": snapshot, "_size": len(snapshot)}, user, system=True
-            )
+            row = {"name": fname, "_snapshot": snapshot, "_size": len(backup_bytes(snapshot, password))}
+            if password:
+                row["_password"] = password
+            self._add(self._menu("/file"), row, user, system=True)
             self.log("system,info", "configuration backup saved")
             return fname
+
+    def file_bytes(self, name: str) -> bytes | None:
+        """A `/file` row's bytes as SFTP/FTP serve them (None: no such file)."""
+        with self._lock:
+            row = next((f for f in self.state.rows("/file") if f.get("name") == name.lstrip("/")), None)
+            if row is None:
+                return None
+            if "_snapshot" in row:
+                return backup_bytes(row["_snapshot"], row.get("_password", ""))
+            return row.get("contents", "").encode()
+
+    def file_names(self) -> list[str]:
+        with self._lock:
+            return [f.get("name", "") for f in self.state.rows("/file")]
 
     def backup_load(self, name: str, user: SimUser | None = None) -> None:
         with self._lock:

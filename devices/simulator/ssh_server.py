@@ -1,4 +1,5 @@
-"""SSH frontend of the fleet simulator: exec channels and a minimal interactive shell.
+"""SSH frontend of the fleet simulator: exec channels, a minimal interactive shell and SFTP
+over the device's `/file` menu (read and remove).
 
 One listening socket serves every device; the connection's destination address says which.
 Connections are accepted in the fleet's asyncio loop (where reachability and faults are
@@ -11,7 +12,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import posixpath
 import socket
+import stat
 import threading
 import time
 import weakref
@@ -242,10 +246,94 @@ class DeviceSshSession(paramiko.ServerInterface):
         channel.sim_start = lambda: self._server.run_exec(channel, self.device, self.user, text)
         return True
 
+    def check_channel_subsystem_request(self, channel: paramiko.Channel, name: str) -> bool:
+        """SFTP needs the `ftp` policy on RouterOS (a "write" or "read" group user has none)."""
+        if name == "sftp" and (self.user is None or not self.user.can("ftp")):
+            return False
+        return super().check_channel_subsystem_request(channel, name)
+
     def check_channel_shell_request(self, channel: paramiko.Channel) -> bool:
         shell = InteractiveShell(channel, self.device, self.user)
         channel.sim_start = lambda: self._server.run_shell(shell)
         return True
+
+
+# --- SFTP -------------------------------------------------------------------------------
+
+
+class DeviceFileHandle(paramiko.SFTPHandle):
+    """An open `/file` row: its bytes, read-only (RouterOS serves backups and exports so)."""
+
+    def __init__(self, name: str, data: bytes) -> None:
+        super().__init__(os.O_RDONLY)
+        self.readfile = io.BytesIO(data)
+        self._attrs = file_attributes(name, len(data))
+
+    def stat(self) -> paramiko.SFTPAttributes:
+        return self._attrs
+
+
+def file_attributes(name: str, size: int) -> paramiko.SFTPAttributes:
+    attrs = paramiko.SFTPAttributes()
+    attrs.filename, attrs.st_size, attrs.st_mode = name, size, stat.S_IFREG | 0o644
+    attrs.st_uid = attrs.st_gid = 0
+    attrs.st_atime = attrs.st_mtime = int(time.time())
+    return attrs
+
+
+class DeviceSftp(paramiko.SFTPServerInterface):
+    """SFTP over the device's `/file` menu, as RouterOS serves it to users with the `ftp`
+    policy: list, stat, read and remove (what fetching a backup needs)."""
+
+    def __init__(self, session: DeviceSshSession, *args: Any, **kwargs: Any) -> None:
+        super().__init__(session, *args, **kwargs)
+        self.device, self.user = session.device, session.user
+
+    @staticmethod
+    def _name(path: str) -> str:
+        name = posixpath.normpath("/" + path.strip()).lstrip("/")
+        return "" if name == "." else name
+
+    def canonicalize(self, path: str) -> str:
+        return "/" + self._name(path)
+
+    def list_folder(self, path: str) -> Any:
+        if self._name(path):
+            return paramiko.SFTP_NO_SUCH_FILE
+        return [
+            file_attributes(name, len(self.device.file_bytes(name) or b""))
+            for name in self.device.file_names()
+            if name and "/" not in name
+        ]
+
+    def stat(self, path: str) -> Any:
+        name = self._name(path)
+        if not name:
+            attrs = paramiko.SFTPAttributes()
+            attrs.st_mode, attrs.st_size = stat.S_IFDIR | 0o755, 0
+            return attrs
+        data = self.device.file_bytes(name)
+        return paramiko.SFTP_NO_SUCH_FILE if data is None else file_attributes(name, len(data))
+
+    lstat = stat
+
+    def open(self, path: str, flags: int, attr: Any) -> Any:
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND):
+            return paramiko.SFTP_PERMISSION_DENIED
+        name = self._name(path)
+        data = self.device.file_bytes(name)
+        return paramiko.SFTP_NO_SUCH_FILE if data is None else DeviceFileHandle(name, data)
+
+    def remove(self, path: str) -> int:
+        name = self._name(path)
+        row = next((r for r in self.device.print("/file") if r.get("name") == name), None)
+        if row is None:
+            return paramiko.SFTP_NO_SUCH_FILE
+        try:
+            self.device.remove("/file", row[".id"], self.user)
+        except RouterOSError:
+            return paramiko.SFTP_PERMISSION_DENIED
+        return paramiko.SFTP_OK
 
 
 class FleetSshServer(TcpFrontend):
@@ -287,6 +375,7 @@ class FleetSshServer(TcpFrontend):
         transport.local_version = SERVER_VERSION
         transport.set_log_channel(TRANSPORT_LOG)
         transport.add_server_key(self._host_key)
+        transport.set_subsystem_handler("sftp", paramiko.SFTPServer, DeviceSftp)
         token = device.attach(transport.close)
         transport.on_finished = lambda: device.detach(token)
         self._transports.add(transport)

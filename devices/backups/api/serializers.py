@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from devices.models import BackupPolicy, ConfigBackup
+from devices.backups.services import binary_of
+from devices.models import BackupPolicy, BinaryBackup, ConfigBackup
+
+
+class BinaryBackupSerializer(serializers.ModelSerializer):
+    """The run's binary `.backup` artefact: never its bytes (admins download them at /binary/)."""
+
+    class Meta:
+        model = BinaryBackup
+        fields = ["status", "outcome", "reason", "name", "size", "sha256", "password_protected"]
+        read_only_fields = fields
 
 
 class ConfigBackupSerializer(serializers.ModelSerializer):
     device_name = serializers.CharField(source="device.name", read_only=True)
     triggered_by = serializers.CharField(source="triggered_by.username", read_only=True, default=None)
+    binary = serializers.SerializerMethodField(help_text="The binary backup of this run (null: none taken).")
 
     class Meta:
         model = ConfigBackup
@@ -29,8 +41,14 @@ class ConfigBackupSerializer(serializers.ModelSerializer):
             "changed",
             "sensitive",
             "duration_ms",
+            "binary",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(BinaryBackupSerializer(allow_null=True))
+    def get_binary(self, obj):
+        binary = binary_of(obj)
+        return BinaryBackupSerializer(binary).data if binary is not None else None
 
 
 class BackupRequestSerializer(serializers.Serializer):
@@ -71,6 +89,16 @@ class BackupPolicySerializer(serializers.ModelSerializer):
     # null while the tenant runs on the defaults (nothing saved yet)
     id = serializers.UUIDField(read_only=True, allow_null=True)
     updated = serializers.DateTimeField(read_only=True, allow_null=True)
+    binary_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        trim_whitespace=False,
+        help_text='Password RouterOS encrypts the binary .backup with (write-only; "" removes it; none: '
+        "dont-encrypt=yes).",
+    )
+    binary_password_set = serializers.SerializerMethodField()
 
     class Meta:
         model = BackupPolicy
@@ -82,6 +110,22 @@ class BackupPolicySerializer(serializers.ModelSerializer):
             "keep_daily_days",
             "keep_all_changes",
             "git_mirror",
+            "binary_backup",
+            "binary_password",
+            "binary_password_set",
             "updated",
         ]
         read_only_fields = ["id", "updated"]
+
+    def get_binary_password_set(self, obj) -> bool:
+        return obj.binary_password is not None
+
+    def validate_binary_password(self, value):
+        from django.core.exceptions import ValidationError
+
+        from devices.backups.services import clean_binary_password
+
+        try:
+            return clean_binary_password(value)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None

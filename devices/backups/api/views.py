@@ -46,7 +46,7 @@ class ConfigBackupViewSet(TenantScopedViewSet):
     versions masked unless admin; operators start a backup (`POST` with a device id); only admins
     download sensitive versions. Downloads and manual backups are audited."""
 
-    queryset = ConfigBackup.objects.select_related("device", "triggered_by")
+    queryset = ConfigBackup.objects.select_related("device", "triggered_by", "binary")
     serializer_class = ConfigBackupSerializer
     filterset_class = ConfigBackupFilterSet
     ordering_fields = ["taken_at", "size", "status"]
@@ -130,6 +130,30 @@ class ConfigBackupViewSet(TenantScopedViewSet):
         record("backup.downloaded", tenant=self.access.tenant, target=backup.device, details={"backup": str(backup.pk)})
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{download_name(backup)}"'
+        return response
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def binary(self, request, *args, **kwargs):
+        """This run's binary `/system backup save` file (admins only: it holds every secret of
+        the router). Audited."""
+        backup = self._version(self.get_object().pk)
+        if not self._reveal():
+            raise exceptions.PermissionDenied(
+                "Binary backups hold every secret of the router: only admins may download them."
+            )
+        binary = services.binary_of(backup)
+        if binary is None or not binary.ok:
+            raise exceptions.NotFound("This run has no binary backup.")
+        data = services.binary_bytes(binary)
+        record(
+            "backup.binary_downloaded",
+            tenant=self.access.tenant,
+            target=backup.device,
+            details={"backup": str(backup.pk), "sha256": binary.sha256},
+        )
+        response = HttpResponse(data, content_type="application/octet-stream")
+        response["Content-Disposition"] = f'attachment; filename="{services.binary_name(backup)}"'
         return response
 
     @extend_schema(
