@@ -261,7 +261,9 @@ def binary_bytes(binary: BinaryBackup) -> bytes:
     """The stored `.backup` file (callers check that the user may have it: admins only)."""
     if binary.sealed is None:
         return b""
-    return base64.b64decode(decrypt_secret(binary.tenant_id, BINARY_PURPOSE, binary.pk, binary.sealed).reveal())
+    return base64.b64decode(
+        decrypt_secret(binary.tenant_id, BINARY_PURPOSE, binary.pk, binary.sealed, cache=False).reveal()
+    )
 
 
 def _blobs_for(tenant_id, good: dict[str, tuple]) -> dict[str, ConfigBlob]:

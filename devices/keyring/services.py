@@ -80,18 +80,21 @@ def encrypt_secret(tenant_id, purpose: str, record_id, plaintext: str | Secret) 
     return EncryptedSecret(backend.name, wrapped.version, wrapped.wrapped, nonce, ciphertext)
 
 
-def decrypt_secret(tenant_id, purpose: str, record_id, stored: EncryptedSecret | dict | str) -> Secret:
+def decrypt_secret(
+    tenant_id, purpose: str, record_id, stored: EncryptedSecret | dict | str, *, cache: bool = True
+) -> Secret:
     """The plaintext of `stored`, wrapped in a Secret (call `.reveal()` where it is used).
 
     Raises SecretDecryptionError when `stored` was sealed for another tenant, purpose or record
     (copied between rows) or altered; TenantKeyMissing when the tenant's key was destroyed;
     KeyBackendUnavailable when the backend is down. Recently opened values come from a short
-    in-memory cache (devices.keyring.cache)."""
+    in-memory cache (devices.keyring.cache); `cache=False` for large, rarely reopened values
+    (binary backups), which would crowd the credentials out of it."""
     tenant = refuse_other_tenant(tenant_id)  # before the cache: no cached shortcut around it
     aad = associated_data(tenant, purpose, record_id)
     envelope = EncryptedSecret.coerce(stored)
     cache_key = (str(tenant), purpose, str(record_id), envelope.payload_digest())
-    cached = secret_cache.get(cache_key)
+    cached = secret_cache.get(cache_key) if cache else None
     if cached is not None:
         return cached
     backend = backend_named(envelope.backend)
@@ -101,7 +104,8 @@ def decrypt_secret(tenant_id, purpose: str, record_id, stored: EncryptedSecret |
         open_payload(data_key, envelope, aad, where=f"tenant {tenant}, purpose {purpose!r}, record {record_id}")
     )
     del data_key
-    secret_cache.put(cache_key, secret)
+    if cache:
+        secret_cache.put(cache_key, secret)
     return secret
 
 
