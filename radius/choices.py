@@ -90,3 +90,8 @@ class AttributeType(models.TextChoices):
     INTEGER = "integer", "Integer"
     IPADDR = "ipaddr", "IPv4 address"
     HEX = "hex", "Hex string"
+
+
+class SharedUsersOverflow(models.TextChoices):
+    REJECT_NEW = "reject-new", "Reject the new login"
+    DISCONNECT_OLDEST = "disconnect-oldest", "Disconnect the oldest session"

@@ -35,6 +35,13 @@ class Session(TenantScopedModel):
     upload_bytes = models.PositiveBigIntegerField(default=0, help_text="From the user (Acct-Input-*).")
     status = models.CharField(max_length=8, choices=SessionStatus.choices, default=SessionStatus.ACTIVE)
     terminate_cause = models.CharField(max_length=64, blank=True)
+    disconnect_result = models.CharField(  # db_default: the server's raw batched INSERT leaves it out
+        max_length=8,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Answer to the last Disconnect-Request sent for it: ack, nak or timeout.",
+    )
 
     class Meta(TenantScopedModel.Meta):
         ordering = ["-started_at"]

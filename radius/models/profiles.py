@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from radius.choices import ResetInterval, StartsWhen, UserProfileState, Weekday, all_weekdays
+from radius.choices import ResetInterval, SharedUsersOverflow, StartsWhen, UserProfileState, Weekday, all_weekdays
 from tenants.models import TenantScopedModel
 
 
@@ -34,6 +34,13 @@ class Profile(TenantScopedModel):
     validity = models.DurationField(null=True, blank=True, help_text="None: unlimited.")
     override_shared_users = models.PositiveIntegerField(
         null=True, blank=True, help_text="Replaces the user's shared-users while in force (0 = unlimited)."
+    )
+    shared_users_overflow = models.CharField(
+        max_length=20,
+        choices=SharedUsersOverflow.choices,
+        default=SharedUsersOverflow.REJECT_NEW,
+        help_text="When a user already has shared-users sessions open: reject the new login, or accept it and "
+        "disconnect the oldest session.",
     )
     time_zone = models.CharField(
         max_length=64,
