@@ -7,7 +7,9 @@ default 120), `ping` (optional addresses the device must still reach after the c
 
 Pushing needs the `push_config` role action (admins, tenants/roles.py); a script with
 dangerous lines (reboot, /user, /ip service …, the command rules) also needs `confirm: true`.
-Scripts carrying secrets are refused: jobs store their parameters.
+Scripts carrying secrets are refused: jobs store their parameters. (A platform service may
+send one with the secret masked plus signed `secret_refs`, filled in by the worker only:
+devices/push/services.py.)
 
 The step is safe to re-queue after a worker died (`idempotent` is true): the persisted
 ConfigPush tells the next run what the dead one did, and it reconciles instead of repeating.

@@ -156,3 +156,23 @@ def test_forged_secret_references_are_refused(world):
     }
     response = api_client(world.users.alice).post("/api/v1/tenants/acme/jobs/", body, format="json")
     assert response.status_code == 400 and "platform only" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_admin_sees_the_preview_page_and_the_button(world, radius_address):
+    from tests.factories import make_device
+
+    with tenant_context(world.acme.id):
+        device = make_device(world.acme, world.north, name="edge3")
+    router = make_nas(world, device)
+    client = api_client(world.users.alice)
+    client.force_login(world.users.alice)
+    listing = client.get("/t/acme/radius/routers/").content.decode()
+    assert f"/t/acme/radius/routers/{router.pk}/provision/" in listing
+    page = client.get(f"/t/acme/radius/routers/{router.pk}/provision/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "secret=********" in text and SECRET not in text
+    assert "/radius incoming set accept=yes port=3799" in text
+    operator = api_client(world.users.bob)
+    operator.force_login(world.users.bob)
+    assert "/provision/" not in operator.get("/t/acme/radius/routers/").content.decode()

@@ -135,3 +135,14 @@ def test_viewers_may_not_disconnect_and_ended_sessions_are_a_400(world, peer):
         Session.objects.filter(pk=session.pk).update(status="closed")
     response = api_client(world.users.bob).post(url("acme", f"sessions/{session.pk}/disconnect/"))
     assert response.status_code == 400 and "already ended" in response.content.decode()
+
+
+def test_the_button_shows_for_operators_on_active_sessions_only(world, peer):
+    session = open_session(world, peer.port)
+    button = f"/t/acme/radius/sessions/{session.pk}/disconnect/"
+    operator = api_client(world.users.bob)
+    operator.force_login(world.users.bob)
+    assert button in operator.get("/t/acme/radius/sessions/").content.decode()
+    viewer = api_client(world.users.carol)
+    viewer.force_login(world.users.carol)
+    assert button not in viewer.get("/t/acme/radius/sessions/").content.decode()
