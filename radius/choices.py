@@ -97,3 +97,8 @@ class OnLimitReached(models.TextChoices):
 
     DISCONNECT = "disconnect", "Disconnect"
     THROTTLE = "throttle", "Throttle (CoA to a lower rate, the session continues)"
+
+
+class SharedUsersOverflow(models.TextChoices):
+    REJECT_NEW = "reject-new", "Reject the new login"
+    DISCONNECT_OLDEST = "disconnect-oldest", "Disconnect the oldest session"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from radius.choices import CustomerAccess, OnLimitReached, Weekday
+from radius.choices import CustomerAccess, OnLimitReached, SharedUsersOverflow, Weekday
 from radius.models import Customer, Group, Limitation, Profile, ProfileLimitation, RadiusUser, Router
 
 SECRET_HELP = "Write-only: leave empty to keep the current value."
@@ -129,12 +129,20 @@ class ProfileForm(TenantModelForm):
             "starts_when",
             "validity",
             "override_shared_users",
+            "shared_users_overflow",
             "time_zone",
             "customer",
             "comment",
         ]
         widgets = {"comment": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"validity": "e.g. 30 00:00:00 for 30 days; empty: unlimited."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shared_users_overflow"].required = False  # left out: today's behaviour (reject the new)
+
+    def clean_shared_users_overflow(self):
+        return self.cleaned_data.get("shared_users_overflow") or SharedUsersOverflow.REJECT_NEW
 
     def clean_name(self):
         return self._unique("name", "Another profile has this name.")

@@ -13,6 +13,7 @@ import json
 import secrets as random_secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError
@@ -21,7 +22,7 @@ from django.utils import timezone
 from audit.services import record
 from devices.keyring import Secret, decrypt_secret, encrypt_secret
 from radius import decisions, snapshots
-from radius.choices import HistoryAction
+from radius.choices import HistoryAction, SessionStatus
 from radius.models import (
     SECRET_PURPOSES,
     CustomAttribute,
@@ -476,3 +477,46 @@ def generate_vouchers(
 def random_shared_secret() -> str:
     """A long random RADIUS secret (32 URL-safe characters, ~190 bits)."""
     return random_secrets.token_urlsafe(24)
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+DISCONNECT_MESSAGES = {
+    "ack": "The router ended the session (Disconnect-ACK).",
+    "nak": "The router refused to end the session (Disconnect-NAK): it may not know it any more.",
+    "timeout": "The router did not answer the Disconnect-Request on its CoA port {port} (is /radius incoming "
+    "accept=yes set, and the port reachable?).",
+}
+
+
+def disconnect_session(access: TenantAccess, session: Session, *, timeout: float | None = None) -> str:
+    """An operator's Disconnect: a Disconnect-Request (RFC 5176, with Message-Authenticator) to the
+    session's NAS CoA port, from this process. Returns "ack", "nak" or "timeout", recorded on the
+    session (the cause `admin-reset` on an ACK: the NAS's Accounting-Stop keeps it) and audited."""
+    from types import SimpleNamespace
+
+    from radius.server.enforcement import ADMIN_RESET, disconnect_now
+
+    require_manage(access)
+    if session.status != SessionStatus.ACTIVE:
+        raise ValidationError("The session has already ended.")
+    nas = session.nas
+    secret = open_secret(nas, "shared_secret") if nas is not None else None
+    if secret is None:
+        raise ValidationError("The session's router (NAS) or its shared secret no longer exists.")
+    target = SimpleNamespace(address=nas.address, coa_port=nas.coa_port, secret=secret.reveal().encode())
+    state = SimpleNamespace(
+        username=session.username, key=(nas.pk, session.acct_session_id), framed_ip=session.framed_ip
+    )
+    result = disconnect_now(target, state, timeout=timeout or settings.RADIUS_DISCONNECT_TIMEOUT_S)
+    session.disconnect_result = result
+    if result == "ack" and not session.terminate_cause:
+        session.terminate_cause = ADMIN_RESET
+    session.save(update_fields=["disconnect_result", "terminate_cause"])
+    record(
+        "radius.session.disconnected",
+        user=access.user,
+        tenant=access.tenant,
+        target=session,
+        details={"nas": nas.name, "cause": ADMIN_RESET, "result": result},
+    )
+    return result

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.generic import FormView, TemplateView, View
 
-from radius import services
+from radius import provisioning, services
 from radius.choices import SessionStatus
 from radius.decisions import rate_limit_string
 from radius.forms import (
@@ -360,6 +360,12 @@ class RouterListView(ObjectListView):
     def get_queryset(self):
         return super().get_queryset().select_related("device")
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.access.allows(Action.PUSH_CONFIG):
+            context["provision_url"] = "radius-router-provision"
+        return context
+
     def _simulate_link(self, router):
         from devices import demo
 
@@ -432,6 +438,39 @@ class RouterSimulateLoginView(RadiusMixin, FormView):
         return response
 
 
+class RouterProvisionView(RadiusMixin, TemplateView):
+    """/radius/routers/<id>/provision/: GET previews what provisioning pushes to the linked
+    device; POST starts the push job and goes to its page (admins: it pushes configuration)."""
+
+    template_name = "radius/provision.html"
+    tab, title = "routers", "Provision router"
+    required_action = Action.PUSH_CONFIG
+    edit_page = True
+
+    def router(self):
+        return get_object_or_404(self.scoped(Router).select_related("device"), pk=self.kwargs["pk"])
+
+    def get(self, request, *args, **kwargs):
+        router = self.router()
+        context = self.get_context_data(router=router)
+        try:
+            context["preview"] = provisioning.preview_provisioning(self.access, router)
+        except ValidationError as exc:
+            context["error"] = " ".join(exc.messages)
+            return self.render_to_response(context, status=400)
+        return self.render_to_response(context)
+
+    def post(self, request, *args, **kwargs):
+        router = self.router()
+        try:
+            job = provisioning.provision_router(self.access, router)
+        except ValidationError as exc:
+            context = self.get_context_data(router=router, error=" ".join(exc.messages))
+            return self.render_to_response(context, status=400)
+        messages.success(request, f"Provisioning {router.device} with automatic rollback.")
+        return redirect("job-detail", self.tenant.slug, job.pk)
+
+
 class RouterFormView(ObjectFormView):
     model, form_class, list_url, noun, tab = Router, RouterForm, "radius-routers", "router", "routers"
 
@@ -453,6 +492,23 @@ class SessionListView(RadiusMixin, TemplateView):
             queryset = queryset.filter(status=SessionStatus.ACTIVE)
         context.update(page=self.page(queryset), active_only=active_only)
         return context
+
+
+class SessionDisconnectView(RadiusMixin, View):
+    """POST: the Disconnect button (operators and admins)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        session = get_object_or_404(self.scoped(Session).select_related("nas"), pk=kwargs["pk"])
+        try:
+            result = services.disconnect_session(self.access, session)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            text = services.DISCONNECT_MESSAGES[result].format(port=session.nas.coa_port)
+            (messages.success if result == "ack" else messages.error)(request, f"{session.username}: {text}")
+        return redirect("radius-sessions", self.tenant.slug)
 
 
 class AuthLogListView(RadiusMixin, TemplateView):

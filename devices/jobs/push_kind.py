@@ -7,7 +7,9 @@ default 120), `ping` (optional addresses the device must still reach after the c
 
 Pushing needs the `push_config` role action (admins, tenants/roles.py); a script with
 dangerous lines (reboot, /user, /ip service …, the command rules) also needs `confirm: true`.
-Scripts carrying secrets are refused: jobs store their parameters.
+Scripts carrying secrets are refused: jobs store their parameters. (A platform service may
+send one with the secret masked plus signed `secret_refs`, filled in by the worker only:
+devices/push/services.py.)
 
 The step is safe to re-queue after a worker died (`idempotent` is true): the persisted
 ConfigPush tells the next run what the dead one did, and it reconciles instead of repeating.
@@ -35,7 +37,7 @@ def prepare(params: dict, access) -> Prepared:
         raise PermissionDenied(f"Your role ({access.role}) may not push configuration (admins only).")
     if not isinstance(params, dict):
         raise ValidationError({"params": "An object with a `script` or a `template`."})
-    unknown = set(params) - {"script", "template", "variables", "rollback_s", "ping"}
+    unknown = set(params) - {"script", "template", "variables", "rollback_s", "ping", "secret_refs"}
     if unknown:
         raise ValidationError({"params": f"Unknown parameters: {', '.join(sorted(unknown))}."})
     if bool(params.get("script")) == bool(params.get("template")):
@@ -49,7 +51,13 @@ def prepare(params: dict, access) -> Prepared:
             raise ValidationError({"variables": "Variables are for templates; a raw script is sent as it is."})
         out["script"] = text
         label = "script"
+        if params.get("secret_refs"):  # masked secrets a platform service adds (devices/push/services.py)
+            from devices.push.services import checked_secret_refs
+
+            out["secret_refs"] = checked_secret_refs(params["secret_refs"], text)
     else:
+        if params.get("secret_refs"):
+            raise ValidationError({"secret_refs": "Secret references go with a raw script only."})
         text = check_script(str(params["template"]), what="template")
         out["template"] = text
         out["variables"] = check_variables(params.get("variables"))
@@ -168,6 +176,11 @@ def _work_for(job, row, restore=None):
 
     device = row.device
     script = script_for(job.params, device) if restore is None else ""
+    stored_sha256 = sha256(script)  # of the masked script: a hash of a secret is stored nowhere
+    if script and job.params.get("secret_refs"):
+        from devices.push.services import reveal_secrets
+
+        script = reveal_secrets(job.params["secret_refs"], script)
     try:
         target = api_target(device)
         username, password = device_credentials(device)
@@ -185,7 +198,7 @@ def _work_for(job, row, restore=None):
         device=device,
         user=job.created_by,
         script=script,
-        script_sha256=sha256(script),
+        script_sha256=stored_sha256,
         rollback_s=int(job.params.get("rollback_s") or DEFAULT_ROLLBACK_S),
         pings=list(job.params.get("ping") or []),
         api=ApiEndpoint(target.host, target.endpoints, target.username, target.password),

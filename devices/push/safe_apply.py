@@ -27,6 +27,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from audit.redaction import redact_text
 from devices.jobs.kinds import StepResult
 from devices.models import BackupTrigger, ConfigPush, JobDevice, PushStep
 from devices.protocols.ssh import SSHError, SSHSession, SSHTarget
@@ -294,7 +295,7 @@ def _apply(work: PushWork) -> tuple[str, str]:
         for line in result.output.replace("\r", "").split("\n"):
             text = line.strip()
             if text.lower().startswith(ERROR_PREFIXES):
-                return "error", text[:300]
+                return "error", redact_text(text)[:300]  # a secret the script set never reaches the log
         return "ok", ""
     finally:
         session.close()

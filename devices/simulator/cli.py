@@ -4,7 +4,7 @@ Supports the syntax configuration uses: menu paths in space or slash form (a bar
 changes the current menu, as in exports), `add|set|remove|enable|disable|print|get|find|
 export|import|unset` plus menu commands, `[find where ...]` / `[find name=...]` and other
 `[...]` substitutions, quoted values with RouterOS escapes, `\\` line continuations, `#`
-comments, `;` separators, and `:put`, `:delay`, `:log`, `:local`/`:global` with `$var`.
+comments, `;` separators, and `:put`, `:delay`, `:log`, `:len`, `:local`/`:global` with `$var`.
 """
 
 from __future__ import annotations
@@ -337,6 +337,10 @@ class Interpreter:
                 raise RouterOSError(f"syntax error (line {self.line})", "bad-arg")
             self.vars[args[0].value] = self._value(args[1]) if len(args) > 1 else ""
             return ""
+        if name == "len":  # an id list from [find] counts its items (RouterOS arrays), a string its characters
+            value = self._value(args[0]) if args else ""
+            items = [v for v in value.split(";") if v]
+            return str(len(items) if items and all(v.startswith("*") for v in items) else len(value))
         if name == "return":
             return self._value(args[0]) if args else ""
         if name == "if":

@@ -133,6 +133,7 @@ def factory_state(hw: Hardware, major: int, admin_user: str, admin_password: str
         ],
     )
     _fixed(state, "/snmp/community", [{"name": "public"}])
+    _fixed(state, "/ip/hotspot/profile", [{"name": "default"}])
     _fixed(
         state,
         "/user/group",

@@ -60,12 +60,12 @@ def test_cached_value_is_served_while_fresh_then_the_backend_is_asked_again(
         decrypt_secret(tenants.acme.id, "device-password", "rec-1", stored)
 
 
-
 def test_uncached_decryption_neither_reads_nor_fills_the_cache(tenants, backend):
     stored = encrypt_secret(tenants.acme.id, "backup-binary", "rec-9", "large")
     before = len(secret_cache._entries)
     assert decrypt_secret(tenants.acme.id, "backup-binary", "rec-9", stored, cache=False).reveal() == "large"
     assert len(secret_cache._entries) == before
+
 
 def test_cache_is_keyed_by_record_and_ciphertext(tenants, backend):
     first = encrypt_secret(tenants.acme.id, "device-password", "rec-1", "old")

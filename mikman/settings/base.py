@@ -405,3 +405,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"librouteros": {"level": "WARNING"}, "paramiko": {"level": "WARNING"}},
 }
+
+# --- RADIUS router provisioning and Disconnect (issue 7, h7b) — BEGIN --------------------------------
+# Provisioning tells a router to send RADIUS to RADIUS_PUBLIC_ADDRESS (default: the server's bind
+# address, MIKMAN_RADIUS_BIND; an unspecified 0.0.0.0 must be replaced by a real one) on the server's
+# ports, with accounting interim updates every RADIUS_INTERIM_UPDATE_S. A Disconnect-Request sent
+# from the web process waits RADIUS_DISCONNECT_TIMEOUT_S per try (3 tries).
+RADIUS_PUBLIC_ADDRESS = envstr("RADIUS_PUBLIC_ADDRESS") or envstr("MIKMAN_RADIUS_BIND", "0.0.0.0")
+RADIUS_AUTH_PORT = envint("MIKMAN_RADIUS_AUTH_PORT", 11812, minimum=1)
+RADIUS_ACCT_PORT = envint("MIKMAN_RADIUS_ACCT_PORT", 11813, minimum=1)
+RADIUS_INTERIM_UPDATE_S = envint("RADIUS_INTERIM_UPDATE_S", 300, minimum=0)
+RADIUS_DISCONNECT_TIMEOUT_S = float(envint("RADIUS_DISCONNECT_TIMEOUT_MS", 1000, minimum=10)) / 1000
+# --- RADIUS provisioning — END ------------------------------------------------------------------------

@@ -203,6 +203,7 @@ class ProfileSerializer(TenantModelSerializer):
             "starts_when",
             "validity",
             "override_shared_users",
+            "shared_users_overflow",
             "time_zone",
             "customer",
             "comment",
@@ -360,6 +361,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "terminate_cause",
             "throttled_rate_limit",
             "coa_result",
+            "disconnect_result",
         ]
         read_only_fields = fields
 
@@ -435,3 +437,19 @@ class NewVoucherBatchSerializer(VoucherBatchSerializer):
     @extend_schema_field(VoucherSerializer(many=True))
     def get_vouchers(self, obj):
         return [{"username": u, "password": p} for u, p in self.context.get("cards", [])]
+
+
+class ProvisionSerializer(serializers.Serializer):
+    rollback_s = serializers.IntegerField(
+        required=False,
+        min_value=3,
+        max_value=3600,
+        help_text="The device restores its previous configuration after this many seconds unless the platform "
+        "can still log in after the change (default 120).",
+    )
+
+
+class DisconnectResultSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=["ack", "nak", "timeout"], help_text="The router's answer.")
+    message = serializers.CharField()
+    session = SessionSerializer()

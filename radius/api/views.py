@@ -12,7 +12,9 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from radius import services
+from devices.jobs.api.serializers import JobDetailSerializer
+from devices.push.api.serializers import PreviewSerializer
+from radius import provisioning, services
 from radius.api import serializers as s
 from radius.filtersets import (
     AuthLogFilterSet,
@@ -174,6 +176,35 @@ class RouterViewSet(RadiusViewSet):
     filterset_fields = ["disabled", "device"]
     search_fields = ["name", "address"]
     ordering_fields = ["name", "address", "created"]
+    # provisioning pushes configuration to the linked device: admins only, like any push
+    action_overrides = {"provision": Action.PUSH_CONFIG, "provision_preview": Action.PUSH_CONFIG}
+
+    @extend_schema(
+        request=s.ProvisionSerializer,
+        responses={200: PreviewSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="provision-preview")
+    def provision_preview(self, request, *args, **kwargs):
+        """What provisioning would push to the linked device (the secret masked), and the current
+        lines of those menus from the device's latest backup. Nothing is sent."""
+        body = s.ProvisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        preview = provisioning.preview_provisioning(self.access, self.get_object(), **body.validated_data)
+        return Response(PreviewSerializer(preview).data)
+
+    @extend_schema(
+        request=s.ProvisionSerializer,
+        responses={201: JobDetailSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def provision(self, request, *args, **kwargs):
+        """Push the RADIUS client settings to the linked device as a push job (rollback timer,
+        progress at …/jobs/{id}/): `/radius` entry (updated in place on a second run), `/radius
+        incoming`, `/ppp aaa`, hotspot profiles' use-radius."""
+        body = s.ProvisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        job = provisioning.provision_router(self.access, self.get_object(), **body.validated_data)
+        return Response(JobDetailSerializer(job, context=self.get_serializer_context()).data, status=201)
 
 
 class SessionViewSet(TenantScopedReadOnlyViewSet):
@@ -184,6 +215,21 @@ class SessionViewSet(TenantScopedReadOnlyViewSet):
     filterset_class = SessionFilterSet
     search_fields = ["username", "calling_station_id", "acct_session_id"]
     ordering_fields = ["started_at", "updated_at", "download_bytes", "upload_bytes"]
+    http_method_names = ["get", "post", "head", "options"]  # POST: disconnect only
+    action_overrides = {"disconnect": Action.OPERATE}
+    create = update = partial_update = destroy = _NoAction()
+
+    @extend_schema(request=None, responses={200: s.DisconnectResultSerializer, 400: ErrorSerializer})
+    @action(detail=True, methods=["post"])
+    def disconnect(self, request, *args, **kwargs):
+        """Send a Disconnect-Request to the session's router (operators and admins). `result` is
+        ack, nak or timeout (the router's answer, recorded on the session); a timeout is not an
+        error of the request."""
+        session = self.get_object()
+        result = services.disconnect_session(self.access, session)
+        message = services.DISCONNECT_MESSAGES[result].format(port=session.nas.coa_port)
+        body = {"result": result, "message": message, "session": session}
+        return Response(s.DisconnectResultSerializer(body).data)
 
 
 class AuthLogViewSet(TenantScopedReadOnlyViewSet):

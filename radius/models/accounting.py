@@ -41,6 +41,13 @@ class Session(TenantScopedModel):
     coa_result = models.CharField(
         max_length=8, blank=True, help_text="The NAS's answer to that CoA: ack, nak, timeout."
     )
+    disconnect_result = models.CharField(  # db_default: the server's raw batched INSERT leaves it out
+        max_length=8,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Answer to the last Disconnect-Request sent for it: ack, nak or timeout.",
+    )
 
     class Meta(TenantScopedModel.Meta):
         ordering = ["-started_at"]

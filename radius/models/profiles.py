@@ -16,7 +16,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from radius.choices import OnLimitReached, ResetInterval, StartsWhen, UserProfileState, Weekday, all_weekdays
+from radius.choices import (
+    OnLimitReached,
+    ResetInterval,
+    SharedUsersOverflow,
+    StartsWhen,
+    UserProfileState,
+    Weekday,
+    all_weekdays,
+)
 from tenants.models import TenantScopedModel
 
 # Mikrotik-Rate-Limit: `rx[/tx]` with k/M/G, then up to five more space-separated parts
@@ -43,6 +51,13 @@ class Profile(TenantScopedModel):
     validity = models.DurationField(null=True, blank=True, help_text="None: unlimited.")
     override_shared_users = models.PositiveIntegerField(
         null=True, blank=True, help_text="Replaces the user's shared-users while in force (0 = unlimited)."
+    )
+    shared_users_overflow = models.CharField(
+        max_length=20,
+        choices=SharedUsersOverflow.choices,
+        default=SharedUsersOverflow.REJECT_NEW,
+        help_text="When a user already has shared-users sessions open: reject the new login, or accept it and "
+        "disconnect the oldest session.",
     )
     time_zone = models.CharField(
         max_length=64,

@@ -33,6 +33,8 @@ class Decision:
     reply: list[tuple[str, object]] = field(default_factory=list)
     queue_changes: list[decisions.QueuedProfile] = field(default_factory=list)
     bind_caller_id: str = ""
+    # shared-users overflow with "disconnect-oldest": the open sessions to end for this login
+    evict: list = field(default_factory=list)
 
 
 def _text(raw: bytes | None) -> str:
@@ -91,9 +93,13 @@ def authorize(
     shared = user.shared_users
     if profile is not None and profile.override_shared_users is not None:
         shared = profile.override_shared_users
+    evict: list = []
     if shared and user.active_sessions() >= shared:
-        reason = f"shared-users limit ({shared}) reached for user <{username}>"
-        return Decision(False, username, reason, method, calling, user, queue_changes=changes)
+        if profile is None or profile.shared_users_overflow != "disconnect-oldest":
+            reason = f"shared-users limit ({shared}) reached for user <{username}>"
+            return Decision(False, username, reason, method, calling, user, queue_changes=changes)
+        open_sessions = sorted((s for s in user.sessions.values() if s.active), key=lambda s: s.started_at)
+        evict = open_sessions[: len(open_sessions) - shared + 1]
 
     reply: list[tuple[str, object]] = list(checked.reply)
     rate = group_name = address_list = pool = ""
@@ -138,7 +144,7 @@ def authorize(
         if name.lower() not in names:
             reply.append((name, value))
     reason = f"throttled to {throttled}: {ent.reason}" if throttled else ""
-    return Decision(True, username, reason, method, calling, user, reply, changes, bind)
+    return Decision(True, username, reason, method, calling, user, reply, changes, bind, evict)
 
 
 _BYTE_LIMITS = ("download", "upload", "transfer")

@@ -60,6 +60,7 @@ class ProfileInfo:
     override_shared_users: int | None
     time_zone: str
     windows: list[decisions.Window] = field(default_factory=list)
+    shared_users_overflow: str = "reject-new"  # or "disconnect-oldest"
 
 
 @dataclass(slots=True)
@@ -217,7 +218,15 @@ def load_catalog(directory: TenantDirectory) -> None:
         for g in Group.objects.filter(tenant_id=tid)
     }
     profiles = {
-        p.pk: ProfileInfo(p.pk, p.name, p.starts_when, p.validity, p.override_shared_users, p.time_zone)
+        p.pk: ProfileInfo(
+            p.pk,
+            p.name,
+            p.starts_when,
+            p.validity,
+            p.override_shared_users,
+            p.time_zone,
+            shared_users_overflow=p.shared_users_overflow,
+        )
         for p in Profile.objects.filter(tenant_id=tid)
     }
     for pl in ProfileLimitation.objects.filter(tenant_id=tid).order_by("limitation__name", "id"):

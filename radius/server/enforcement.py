@@ -11,6 +11,7 @@ it without overwriting the cause.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from radius.protocol.client import RadiusClient, RadiusTimeout
@@ -22,6 +23,8 @@ log = logging.getLogger("radius.server")
 USER_DISABLED = "um-user-disabled"
 USER_DELETED = "um-user-deleted"
 LIMITS_REACHED = "um-limits-reached"
+ADMIN_RESET = "admin-reset"  # an operator pressed Disconnect (RFC 2866 Acct-Terminate-Cause Admin-Reset)
+SHARED_USERS = "um-shared-users"  # a newer login of the same user took the place (shared-users overflow)
 
 
 async def disconnect(nas, state, *, timeout: float = 1.0, retries: int = 2) -> str:
@@ -54,3 +57,9 @@ async def change_rate(nas, state, rate_limit: str, *, timeout: float = 1.0, retr
     except (RadiusTimeout, OSError, PacketError):
         return "timeout"
     return "ack" if reply.code == Code.COA_ACK else "nak"
+
+
+def disconnect_now(nas, state, *, timeout: float = 1.0, retries: int = 2) -> str:
+    """`disconnect()` for callers outside an event loop (the web process's Disconnect button):
+    blocks at most about timeout × (retries + 1) seconds."""
+    return asyncio.run(disconnect(nas, state, timeout=timeout, retries=retries))

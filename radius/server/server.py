@@ -397,6 +397,8 @@ class RadiusServer:
             self.stats.rejects += 1
             self.packets.count("access", "reject")
         apply_to_cache(decision)
+        if decision.evict:  # shared-users overflow: the new login stays, the oldest session goes
+            self._enforce(directory, decision.evict, enforcement.SHARED_USERS)
         batch = self._batch(nas.tenant_id)
         batch.auth_logs.append(
             (

@@ -68,6 +68,35 @@ def test_add_set_remove_roundtrip(fleet_info: dict[str, Any]) -> None:
         addresses.remove(new_id)
 
 
+def test_radius_client_menus_over_the_api(fleet_info: dict[str, Any]) -> None:
+    """The menus router provisioning configures, set over the API as RouterOS 6/7 take them."""
+    api = api_connect(fleet_info, 2)
+    radius = api.path("/radius")
+    new_id = radius.add(
+        address="192.0.2.53",
+        secret="s3cret-value",
+        service="hotspot,ppp,login",
+        **{"authentication-port": "11812", "require-message-auth": "yes-for-request-resp", "comment": "t"},
+    )
+    row = [r for r in radius if r[".id"] == new_id][0]
+    assert (row["authentication-port"], row["accounting-port"], row["require-message-auth"]) == (
+        11812,
+        1813,
+        "yes-for-request-resp",
+    )
+    radius.remove(new_id)
+    tuple(api("/ppp/aaa/set", **{"use-radius": "yes", "interim-update": "5m"}))
+    aaa = next(iter(api.path("/ppp/aaa")))
+    assert (aaa["use-radius"], aaa["accounting"], aaa["interim-update"]) == (True, True, "5m")
+    tuple(api("/ppp/aaa/set", **{"use-radius": "no", "interim-update": "0s"}))
+    profiles = api.path("/ip/hotspot/profile")
+    default = [p for p in profiles if p["name"] == "default"][0]
+    profiles.update(**{".id": default[".id"], "use-radius": "yes"})
+    assert [p for p in profiles if p["name"] == "default"][0]["use-radius"] is True
+    profiles.update(**{".id": default[".id"], "use-radius": "no"})
+    api.close()
+
+
 def test_queries_proplist_and_count_only(fleet_info: dict[str, Any]) -> None:
     api = api_connect(fleet_info, 4)
     name, running = Key("name"), Key("running")

@@ -129,3 +129,25 @@ def test_every_menu_prints_on_every_board_and_major() -> None:
             assert result.ok, (path, result.text)
         assert device.snmp_view()["interfaces"]
     assert len(seen) >= 6
+
+
+def test_radius_client_provisioning_script_is_idempotent(dev: SimDevice) -> None:
+    """What mikman's router provisioning sends: run twice, one /radius entry, updated in place."""
+    tag = 'comment="mikman-user-manager-1"'
+    script = (
+        "/radius\n"
+        f":if ([:len [find where {tag}]] = 0) do={{ add {tag} address=192.0.2.9 }}\n"
+        f'set [find where {tag}] address=192.0.2.53 secret="a\\$b?c" service=hotspot,ppp,login '
+        "authentication-port=11812 accounting-port=11813 require-message-auth=yes-for-request-resp\n"
+        "/radius incoming set accept=yes port=3799\n"
+        "/ppp aaa set use-radius=yes accounting=yes interim-update=300s\n"
+        "/ip hotspot profile set [find] use-radius=yes\n"
+    )
+    for _ in range(2):
+        assert dev.cli_result(script).ok
+    assert dev.cli(f"/radius print count-only where {tag}").strip() == "1"
+    assert dev.cli(f"/radius get [find where {tag}] address").strip() == "192.0.2.53"
+    assert dev.cli(f"/radius get [find where {tag}] secret").strip() == "a$b?c"
+    assert "set [ find name=default ] use-radius=yes" in dev.cli("/ip hotspot profile export")
+    assert dev.cli(':put [:len "four"]') == "4\n"
+    assert "/ppp aaa\nset interim-update=300s use-radius=yes" in dev.cli("/ppp aaa export")
