@@ -69,7 +69,7 @@ def clean_ca_pem(value: str) -> str:
         return ""
     try:
         ssl.create_default_context(cadata=value)
-    except (ssl.SSLError, ValueError):
+    except (ssl.SSLError, ValueError, TypeError):  # TypeError: non-ASCII text (cadata wants ASCII PEM)
         raise forms.ValidationError("Not a valid PEM certificate.") from None
     return value
 

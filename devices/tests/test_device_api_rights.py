@@ -72,6 +72,10 @@ def test_bad_input_is_a_clear_400(world):
         ({**NEW, "protocol": "telnet"}, "protocol"),
         ({**NEW, "poll_interval_s": 5}, "poll_interval_s"),
         ({**NEW, "tls_mode": "ca"}, "tls_ca_pem"),
+        (
+            {**NEW, "tls_mode": "ca", "tls_ca_pem": "-----BEGIN CERTIFICATE-----\nü\n-----END CERTIFICATE-----"},
+            "tls_ca_pem",
+        ),
         ({**NEW, "site": str(world.east.id)}, "site"),  # another tenant's site
         ({**NEW, "tls_fingerprint": "zz"}, "tls_fingerprint"),
         ({**NEW, "tags": ["bad tag!"]}, "tags"),
