@@ -12,9 +12,9 @@ urlpatterns = [
     path("", include("devices.api.metrics_urls")),
     # --- end polling engineer ---
     path("", include("devices.feeds.api.urls")),  # version and CVE feeds (issue 5)
-    path("", include("devices.backups.api.urls")),  # config backups (issue 5, h3)
+    path("", include("devices.backups.api.urls")),  # config backups (issue 5)
     path("", include("devices.jobs.api.urls")),  # jobs: commands and bulk operations (issue 5)
-    path("", include("devices.push.api.urls")),  # config push preview (issue 5, h10)
+    path("", include("devices.push.api.urls")),  # config push preview (issue 5)
     path("", include("radius.api.urls")),  # RADIUS User Manager (issue 7)
     path("", include("devices.alerts.api.urls")),  # alerts, rules, channels, windows (issue 6)
 ]

@@ -18,8 +18,8 @@ tenant_patterns = [
     path("", include("devices.alerts.urls")),  # alerts, rules, channels, windows (issue 6)
     # --- end inventory ---
     path("", include("devices.jobs.urls")),  # jobs: commands and bulk operations (issue 5)
-    path("", include("devices.backups.urls")),  # config backups (issue 5, h3)
-    path("", include("devices.push.urls")),  # config push wizard (issue 5, h10)
+    path("", include("devices.backups.urls")),  # config backups (issue 5)
+    path("", include("devices.push.urls")),  # config push wizard (issue 5)
     path("", include("radius.urls")),  # RADIUS User Manager (issue 7)
 ]
 

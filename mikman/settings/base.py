@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "django_otp",
     "guardian",
     "axes",
-    "csp",  # ops (issue 8, h8): its system checks and the csp template tags
+    "csp",  # ops (issue 8): its system checks and the csp template tags
     "tenants",
     "audit",
     "devices",
@@ -45,14 +45,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # --- ops (issue 8, h8): request id first (every later log line carries it), then metrics ---
+    # --- ops (issue 8): request id first (every later log line carries it), then metrics ---
     "mikman.request_id.RequestIdMiddleware",
     "mikman.metrics.http.RequestMetricsMiddleware",
     "mikman.metrics.views.MetricsEndpointMiddleware",  # GET /metrics, before the Host check
     # --- end ops ---
     "mikman.middleware.TenantContextResetMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",  # ops (issue 8, h8): Content-Security-Policy on every response
+    "csp.middleware.CSPMiddleware",  # ops (issue 8): Content-Security-Policy on every response
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -273,7 +273,7 @@ CELERY_BEAT_SCHEDULE["devices-refresh-feeds"] = {
 }
 # --- Version and CVE feeds — END ----------------------------------------------------------------
 
-# --- Jobs: multi-device operations (devices/jobs, helper h4) — BEGIN -----------------------------
+# --- Jobs: multi-device operations (devices/jobs) — BEGIN -----------------------------
 # A job's devices go to `devices.jobs_run_batch` (queue `jobs`) in batches of JOBS_BATCH_SIZE; a
 # task works on at most the job's concurrency (default JOBS_DEVICE_CONCURRENCY) devices at once,
 # and all the jobs of one tenant on at most JOBS_TENANT_CONCURRENCY devices at once. A device's
@@ -288,15 +288,15 @@ JOBS_STEP_TIMEOUT_S = envint("JOBS_STEP_TIMEOUT_S", 60, minimum=1)
 JOBS_OUTPUT_MAX_CHARS = envint("JOBS_OUTPUT_MAX_CHARS", 65536, minimum=256)
 JOBS_RECOVER_EVERY_S = envint("JOBS_RECOVER_EVERY_S", 60, minimum=5)
 CELERY_BEAT_SCHEDULE["devices-jobs-recover"] = {"task": "devices.jobs_recover", "schedule": float(JOBS_RECOVER_EVERY_S)}
-# Config push (issue 5, h10): how long after its rollback time a device may take to restore, reboot
+# Config push (issue 5): how long after its rollback time a device may take to restore, reboot
 # and answer again before the push is reported "unreachable, cannot confirm".
 PUSH_REBOOT_GRACE_S = envint("PUSH_REBOOT_GRACE_S", 180, minimum=5)
-# Firmware upgrades (issue 5, h5a): how long a device may stay away after installing a RouterOS
+# Firmware upgrades (issue 5): how long a device may stay away after installing a RouterOS
 # (or RouterBOARD firmware) upgrade before its row fails "did not come back".
 UPGRADE_REBOOT_TIMEOUT_S = envint("UPGRADE_REBOOT_TIMEOUT_S", 600, minimum=5)
 # --- Jobs — END ---------------------------------------------------------------------------------
 
-# --- Config backups (devices/backups, helper h3) — BEGIN ------------------------------------------
+# --- Config backups (devices/backups) — BEGIN ------------------------------------------
 # Beat sends `devices.backup_schedule` every BACKUP_SCHEDULE_EVERY_S; per tenant the devices whose
 # backup is due (BackupPolicy.interval_hours, default 6 h) go out in batches of BACKUP_BATCH_SIZE;
 # each batch task holds at most BACKUP_CONCURRENCY SSH sessions at once. Retention runs daily.
@@ -360,7 +360,7 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# --- ops (issue 8, h8): metrics, Content-Security-Policy, request ids — BEGIN ---------------------
+# --- ops (issue 8): metrics, Content-Security-Policy, request ids — BEGIN ---------------------
 # /metrics (mikman/metrics/views.py): a bearer token, and/or the client address in these CIDRs.
 # Unset networks: loopback only without a token, any address with one.
 METRICS_TOKEN = envstr("METRICS_TOKEN", "") or ""
@@ -385,7 +385,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-# --- ops (issue 8, h8) — END ----------------------------------------------------------------------
+# --- ops (issue 8) — END ----------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,
@@ -399,14 +399,14 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if envbool("LOG_JSON", False) else "plain",
-            "filters": ["ids"],  # ops (issue 8, h8): request/task/tenant ids on every record
+            "filters": ["ids"],  # ops (issue 8): request/task/tenant ids on every record
         }
     },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"librouteros": {"level": "WARNING"}, "paramiko": {"level": "WARNING"}},
 }
 
-# --- RADIUS router provisioning and Disconnect (issue 7, h7b) — BEGIN --------------------------------
+# --- RADIUS router provisioning and Disconnect (issue 7) — BEGIN --------------------------------
 # Provisioning tells a router to send RADIUS to RADIUS_PUBLIC_ADDRESS (default: the server's bind
 # address, MIKMAN_RADIUS_BIND; an unspecified 0.0.0.0 must be replaced by a real one) on the server's
 # ports, with accounting interim updates every RADIUS_INTERIM_UPDATE_S. A Disconnect-Request sent
