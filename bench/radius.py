@@ -29,6 +29,7 @@ import contextlib
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -272,13 +273,27 @@ def setup_freeradius_db(dbname: str, users: list[tuple[str, str]]) -> None:
         conn.execute("ANALYZE")
 
 
+def ensure_freeradius_sql(find_binary) -> str:
+    """FreeRADIUS and its PostgreSQL driver, installed from Debian's packages when missing (as
+    root); otherwise a clear error saying what to install."""
+    packages = ["freeradius", "freeradius-postgresql"]
+    driver = Path("/usr/lib/freeradius/rlm_sql_postgresql.so")
+    if find_binary() is None or not driver.exists():
+        if shutil.which("apt-get") and os.geteuid() == 0:
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+            subprocess.run(install, env=env, check=False)
+    binary = find_binary()
+    if binary is None or not driver.exists():
+        raise SystemExit(f"FreeRADIUS with its SQL driver is missing: apt-get install {' '.join(packages)}")
+    return binary
+
+
 @contextlib.contextmanager
 def running_freeradius_sql(directory: Path, dbname: str):
     from radius.protocol.tests.freeradius import free_udp_port_pair, freeradius_binary, write_config
 
-    binary = freeradius_binary()
-    if binary is None:
-        raise SystemExit("FreeRADIUS is not installed (apt-get install freeradius freeradius-postgresql)")
+    binary = ensure_freeradius_sql(freeradius_binary)
     port = free_udp_port_pair()
     conf = write_config(directory, SECRET, {}, "", port)
     (conf / "sites-enabled" / "mikman_test").unlink()
