@@ -6,7 +6,8 @@ started — index range on (tenant, device, ts), partition-pruned — and their 
 second only when an interface rule exists), one Redis HGETALL of the tenant's counters and at
 most one pipelined write of the changed ones. History is never rescanned: a counter says how
 many consecutive samples breached, so "CPU > 90 % for 5 samples" needs only the newest sample.
-Python work is one small loop per rule × device; writes happen only on transitions.
+Python work is one small loop per rule × device; writes happen only on transitions, in bulk
+(one INSERT of the alerts that fire, one UPDATE of those that resolve).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def evaluate_batch(tenant_id: str, device_ids: list[str], since: float) -> Evalu
     changed: dict[str, int] = {}
     ctx = lifecycle.Batch(tenant_id, datetime.now(UTC))
     devices = list(data.values())
+    to_fire: list[tuple] = []  # written in bulk after the loop (lifecycle.fire_many / resolve_many)
+    to_resolve: list[str] = []
 
     def transition(rule, device, subject: str, breached: bool, value) -> None:
         name = f"{rule.pk}:{device.id}:{subject}"
@@ -90,16 +93,14 @@ def evaluate_batch(tenant_id: str, device_ids: list[str], since: float) -> Evalu
             new = max(count, 0) + 1
             if not is_open and new >= rule.duration:
                 message = describe(rule.kind, rule.threshold, subject, value, device)
-                if lifecycle.fire(ctx, rule, device, subject, value, message):
-                    report.fired += 1
+                to_fire.append((rule, device, subject, value, message))
                 new = 0  # counting starts again once it is open: only good samples matter now
             elif is_open:
                 new = 0
         elif is_open:
             new = min(count, 0) - 1
             if -new >= rule.clear_after:
-                if lifecycle.resolve(ctx, open_alerts[name], device):
-                    report.resolved += 1
+                to_resolve.append(open_alerts[name])
                 new = 0
         else:
             new = 0
@@ -129,6 +130,8 @@ def evaluate_batch(tenant_id: str, device_ids: list[str], since: float) -> Evalu
                     if obs.breached or device.id in hot:
                         transition(rule, device, obs.subject, obs.breached, obs.value)
     report.checks = checks
+    report.fired = lifecycle.fire_many(ctx, to_fire)
+    report.resolved = lifecycle.resolve_many(ctx, to_resolve)
     state.save(tenant_id, changed)
     report.notified = ctx.deliveries
     ctx.send()
