@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from devices.alerts import services as alerts
 from devices.keyring import KeyringError, decrypt_secret, encrypt_secret
 from devices.models import BackupPolicy, BackupStatus, BackupTrigger, ConfigBackup, ConfigBlob, Device
 from devices.models.backups import BLOB_PURPOSE
@@ -188,6 +189,7 @@ def store_results(
                 pins.append((device, result.host_key))
             rows.append(row)
         ConfigBackup.objects.bulk_create(rows)
+        alerts.backups_stored(tenant_id, [row.pk for row in rows])  # backup alert rules, once this commits
         for device, key in pins:  # trust on first use: pin the key the device presented
             Device.objects.filter(pk=device.pk, ssh_host_key="").update(ssh_host_key=key)
             device.ssh_host_key = key
