@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
 
 from devices import importer, services
+from devices.alerts import demo as alert_demo
 from devices.filtersets import DeviceFilterSet
 from devices.forms import CredentialProfileForm, DeviceForm, ImportForm
 from devices.models import (
@@ -105,6 +106,7 @@ class DeviceDetailView(DevicesMixin, TemplateView):
             title=device.name,
             events=list(device.events.order_by("-at")[:20]),
             check=device.checks.order_by("-created").first(),
+            simulator_index=alert_demo.simulated_index(device),  # the Simulator panel (alerts, issue 6)
         )
         context.update(self.chart_context(device))
         context.update(self.latest_context(device))

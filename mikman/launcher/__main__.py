@@ -34,7 +34,7 @@ def prepare(test: bool) -> list:
     return handles
 
 
-def demo_setup(info: dict, settings: str) -> None:
+def demo_setup(info: dict, settings: str, bind: str = "") -> None:
     """Register the simulator's routers for the demo tenant (`manage.py demo_setup`), with the
     layout the simulator reported (address or port mode, its API port)."""
     try:
@@ -49,11 +49,20 @@ def demo_setup(info: dict, settings: str) -> None:
                 str(info["mode"]),
                 "--api-port",
                 str(info["ports"]["api"]),
+                # alerting demo: the Simulator panel and the platform's own webhook receiver
+                *(["--control-url", info["control_url"]] if info.get("control_url") else []),
+                *(["--receiver-url", f"http://{_local(bind)}"] if bind else []),
             ],
             settings,
         )
     except (SystemExit, KeyError) as exc:  # the platform keeps running without the demo
         print(f"demo tenant not set up: {exc}", file=sys.stderr)
+
+
+def _local(bind: str) -> str:
+    """host:port the platform's own processes reach the web server at (0.0.0.0 → 127.0.0.1)."""
+    host, _, port = bind.rpartition(":")
+    return f"{'127.0.0.1' if host in ('', '0.0.0.0', '::', '[::]') else host}:{port}"  # noqa: S104
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
                 ],
             )
         if not args.no_simulator:
-            sup.add_optional_simulator(on_ready=None if args.no_demo else lambda info: demo_setup(info, settings))
+            on_ready = None if args.no_demo else lambda info: demo_setup(info, settings, args.bind)
+            sup.add_optional_simulator(on_ready=on_ready)
         print(f"\nmikman is up: http://{args.bind}/  (API: /api/v1/, docs: /api/docs/) — Ctrl-C stops everything.\n")
         return sup.wait()
     finally:

@@ -20,8 +20,16 @@ class Command(BaseCommand):
         parser.add_argument("--mode", choices=("auto", "addresses", "ports"), default="auto")
         parser.add_argument("--api-port", type=int, default=8728, help="the simulator's API (base) port")
         parser.add_argument("--owner", default="", help="super admin who becomes the demo's admin (default: the first)")
+        parser.add_argument(
+            "--control-url", default="", help="the simulator's control endpoint: enables the devices' Simulator panel"
+        )
+        parser.add_argument(
+            "--receiver-url",
+            default="",
+            help="the platform's own base URL (e.g. http://127.0.0.1:8000): the demo's “Demo receiver” webhook channel",
+        )
 
-    def handle(self, *args, count, seed, mode, api_port, owner, **options):
+    def handle(self, *args, count, seed, mode, api_port, owner, control_url="", receiver_url="", **options):
         if count < 1 or not 0 < api_port < 65536:
             raise CommandError("--count must be at least 1 and --api-port a TCP port.")
         user = User.objects.filter(username=owner, is_super_admin=True).first() if owner else demo.default_owner()
@@ -33,3 +41,15 @@ class Command(BaseCommand):
             f"demo tenant “{report.tenant.name}” (/t/{report.tenant.slug}/): {len(report.created)} device(s) added, "
             f"{len(report.updated)} re-addressed, {report.unchanged} unchanged; {user.username} is its admin."
         )
+        if control_url and receiver_url:
+            from devices.alerts import demo as alert_demo
+            from tenants.access import load_site_scope, resolve_access
+            from tenants.context import tenant_context
+
+            with tenant_context(report.tenant.pk):
+                access = load_site_scope(resolve_access(user, report.tenant))
+            alert_demo.configure(access, control_url, {r.name: r.index for r in routers}, receiver_url)
+            self.stdout.write(
+                "alerting demo: make a router fail on its device page (Simulator panel); the alert arrives at "
+                f"/t/{report.tenant.slug}/alerts/receiver/"
+            )
