@@ -387,8 +387,8 @@ def main() -> int:
         "--tick",
         type=int,
         default=0,
-        help="part 2: POLL_SCHEDULE_EVERY_S for this run (default: the setting, 10 s). A batch is stored "
-        "when its last device is polled, so the tick bounds how long a failed poll waits to be stored.",
+        help="part 2: POLL_SCHEDULE_EVERY_S for this run (default: the setting, 10 s). A batch is stored in "
+        "runs of POLL_STORE_WINDOW_S of due times, so the tick no longer delays a failed poll's storing.",
     )
     args = parser.parse_args()
     if args.tick:

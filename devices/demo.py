@@ -155,7 +155,8 @@ def default_owner() -> User | None:
 
 # --- the demo NAS: a simulated router as RADIUS client of the platform's User Manager ------------
 DEMO_NAS_NAME = "Demo hotspot (simulated)"
-SIMULATOR_SETTING = "demo_simulator"  # PlatformSetting: {"control_url": ...} of `make run`'s simulator
+# PlatformSetting of `make run`'s simulator: {"control_url", "tenant_id", "routers": {name: index}}
+SIMULATOR_SETTING = "demo_simulator"
 CONTROL_TIMEOUT_S = 10.0
 
 
@@ -170,7 +171,18 @@ def simulator_control_url() -> str | None:
     return (PlatformSetting.get(SIMULATOR_SETTING) or {}).get("control_url") or None
 
 
-def _control(control_url: str, method: str, path: str, body: dict | None = None) -> dict:
+def remember_simulator(control_url: str, **known) -> None:
+    """Record (merge) what the platform knows of the running simulator: its control URL and,
+    from the alerting demo, the demo tenant and which device is which simulated router."""
+    from tenants.models import PlatformSetting
+
+    setup = PlatformSetting.get(SIMULATOR_SETTING) or {}
+    PlatformSetting.put(SIMULATOR_SETTING, {**setup, **known, "control_url": control_url})
+
+
+def simulator_control(control_url: str, method: str, path: str, body: dict | None = None) -> dict:
+    """One call to the simulator's control endpoint: its JSON answer. ValueError with the
+    simulator's message when it refuses the input; SimulatorUnavailable when it does not answer."""
     import json
     import urllib.error
     import urllib.request
@@ -197,14 +209,14 @@ def simulator_subscriber_login(control_url: str, index: int, user: str, password
     """Make simulated router `index` log a hotspot/PPP subscriber in against its `/radius`
     servers (control endpoint `POST /subscribers`): {"result": accept|reject|timeout|no-radius, …}.
     ValueError for input the simulator refuses; SimulatorUnavailable when it is not running."""
-    return _control(
+    return simulator_control(
         control_url, "POST", "/subscribers", {"index": index, "user": user, "password": password, **options}
     )
 
 
 def simulator_subscribers(control_url: str, index: int) -> dict:
     """{"sessions": [...], "ended": [...]} of simulated router `index` as a NAS."""
-    return _control(control_url, "GET", f"/subscribers?index={int(index)}")
+    return simulator_control(control_url, "GET", f"/subscribers?index={int(index)}")
 
 
 def simulated_index(router) -> int | None:
@@ -244,12 +256,12 @@ def setup_demo_nas(
     from radius.models import Router
     from tenants.access import load_site_scope, resolve_access
     from tenants.context import tenant_context
-    from tenants.models import PlatformSetting, Tenant
+    from tenants.models import Tenant
 
     router = routers[index]
     address = address_of(index)  # the simulator sends RADIUS from here in every mode
     tenant = Tenant.objects.get(slug=DEMO_SLUG)
-    PlatformSetting.put(SIMULATOR_SETTING, {"control_url": control_url})
+    remember_simulator(control_url)
     with transaction.atomic(), tenant_context(tenant.id):
         access = load_site_scope(resolve_access(owner, tenant))
         device = Device.objects.filter(tenant=tenant, name=router.name).first()
@@ -280,7 +292,7 @@ def setup_demo_nas(
         f"authentication-port={auth_port} accounting-port={acct_port} timeout=1s",
         f"/radius incoming set accept=yes port={coa_port}",
     ):
-        result = _control(control_url, "POST", f"/devices/{index}/cli", {"text": text})
+        result = simulator_control(control_url, "POST", f"/devices/{index}/cli", {"text": text})
         if result.get("error"):
             raise SimulatorUnavailable(f"configuring the simulated router failed: {result['error']}")
     return f"NAS “{DEMO_NAS_NAME}” {action} at {address} → RADIUS {radius_host}:{auth_port}/{acct_port}"

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
 
 from devices import importer, services
+from devices.alerts import demo as alert_demo
 from devices.backups.services import schedule_label
 from devices.filtersets import DeviceFilterSet
 from devices.firmware.services import available_update, feed_latest
@@ -113,6 +114,7 @@ class DeviceDetailView(DevicesMixin, TemplateView):
             check=device.checks.order_by("-created").first(),
             available_update=available_update(device),
             backup_schedule=schedule_label(device),
+            simulator_index=alert_demo.simulated_index(device),  # the Simulator panel (alerts, issue 6)
         )
         context.update(self.chart_context(device))
         context.update(self.latest_context(device))

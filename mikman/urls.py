@@ -3,6 +3,7 @@ from csp.decorators import csp_update
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from devices.alerts.receiver import demo_receiver
 from mikman import views
 
 # ops (issue 8): under the Content-Security-Policy the Swagger UI loads its init script from a URL
@@ -19,5 +20,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", redoc, name="api-redoc"),
     path("api/v1/", include("mikman.api_urls")),
+    path("alerts/demo-receiver/<slug:slug>/", demo_receiver, name="alert-demo-receiver"),  # alerts (issue 6)
     path("", include("tenants.urls")),
 ]

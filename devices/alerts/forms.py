@@ -18,7 +18,11 @@ class RuleForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[(k.value, k.label + (f" — {KIND_NEEDS[k]}" if k in KIND_NEEDS else "")) for k in RuleKind]
     )
-    threshold = forms.FloatField(required=False, help_text="Not used by “offline” and “interface down”.")
+    threshold = forms.FloatField(
+        required=False,
+        help_text="Not used by offline, interface down, firmware update, backup failed and config changed; "
+        "for a CVE rule the minimum CVSS score (7 = high, 9 = critical; empty = any CVE).",
+    )
     duration = forms.IntegerField(
         min_value=1, max_value=1000, initial=1, help_text="Consecutive breaching samples before it fires."
     )

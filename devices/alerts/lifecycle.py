@@ -46,19 +46,84 @@ class Batch:
         notify.send_on_commit(self.tenant_id, self.deliveries)
 
 
-def fire(batch: Batch, rule, device, subject: str, value: float | None, message: str) -> bool:
-    """Open (or reopen, if it flapped) the alert of rule × device × subject. True if it did."""
+_LOOK = object()
+
+
+def fire_many(batch: Batch, items: list[tuple]) -> int:
+    """`fire` for many (rule, device, subject, value, message) at once: one query for recently
+    resolved alerts (flaps), one INSERT of the new alerts and one of their deliveries. Measured:
+    one flap query + one savepoint INSERT per alert was 40 % of an evaluation with 300 firing.
+    A conflicting concurrent evaluation makes it fall back to `fire` one by one. Returns how
+    many it opened or reopened."""
+    if not items:
+        return 0
+    now = batch.now
+    recent: dict[tuple, Alert] = {}
+    if settings.ALERTS_FLAP_WINDOW_S:
+        flap_since = now - timedelta(seconds=settings.ALERTS_FLAP_WINDOW_S)
+        rows = Alert.objects.filter(
+            device_id__in={device.id for _, device, *_ in items},
+            rule_id__in={rule.pk for rule, *_ in items},
+            state=AlertState.RESOLVED,
+            resolved_at__gte=flap_since,
+        ).order_by("resolved_at")
+        for alert in rows:  # newest last: it wins
+            recent[(str(alert.rule_id), str(alert.device_id), alert.subject)] = alert
+    fresh, fired = [], 0
+    for rule, device, subject, value, message in items:
+        flapped = recent.get((str(rule.pk), device.id, subject))
+        if flapped is not None:
+            fired += fire(batch, rule, device, subject, value, message, recent=flapped)
+            continue
+        fresh.append(
+            Alert(
+                tenant_id=batch.tenant_id,
+                rule=rule,
+                device_id=device.id,
+                subject=subject,
+                kind=rule.kind,
+                severity=rule.severity,
+                message=message,
+                value=value,
+                threshold=rule.threshold,
+                started_at=now,
+                last_breach_at=now,
+                suppressed=batch.in_maintenance(device.id, device.site_id),
+            )
+        )
+    if not fresh:
+        return fired
+    try:
+        with transaction.atomic():
+            Alert.objects.bulk_create(fresh)
+    except IntegrityError:  # another evaluation opened one of them a moment ago: one by one
+        return fired + sum(
+            fire(batch, alert.rule, _device_of(items, alert), alert.subject, alert.value, alert.message, recent=None)
+            for alert in fresh
+        )
+    batch.deliveries += notify.queue_deliveries_many([a for a in fresh if not a.suppressed], "firing", batch.channels())
+    return fired + len(fresh)
+
+
+def _device_of(items, alert):
+    return next(device for rule, device, subject, *_ in items if device.id == str(alert.device_id))
+
+
+def fire(batch: Batch, rule, device, subject: str, value: float | None, message: str, recent=_LOOK) -> bool:
+    """Open (or reopen, if it flapped) the alert of rule × device × subject. True if it did.
+    `recent`: the caller already looked for a recently resolved one (None: there is none)."""
     now = batch.now
     flap_since = now - timedelta(seconds=settings.ALERTS_FLAP_WINDOW_S)
-    recent = (
-        Alert.objects.filter(
-            rule=rule, device_id=device.id, subject=subject, state=AlertState.RESOLVED, resolved_at__gte=flap_since
+    if recent is _LOOK:
+        recent = (
+            Alert.objects.filter(
+                rule=rule, device_id=device.id, subject=subject, state=AlertState.RESOLVED, resolved_at__gte=flap_since
+            )
+            .order_by("-resolved_at")
+            .first()
+            if settings.ALERTS_FLAP_WINDOW_S
+            else None
         )
-        .order_by("-resolved_at")
-        .first()
-        if settings.ALERTS_FLAP_WINDOW_S
-        else None
-    )
     in_window = batch.in_maintenance(device.id, device.site_id)
     try:
         with transaction.atomic():
@@ -102,6 +167,23 @@ def resolve(batch: Batch, alert_id, device) -> bool:
     if not alert.suppressed:
         batch.deliveries += notify.queue_deliveries(alert, "resolved", batch.channels())
     return True
+
+
+def resolve_many(batch: Batch, alert_ids: list[str]) -> int:
+    """`resolve` for many open alerts: one UPDATE, and the notified ones loaded in one query."""
+    if not alert_ids:
+        return 0
+    updated = Alert.objects.filter(pk__in=alert_ids, state__in=(AlertState.FIRING, AlertState.ACKNOWLEDGED)).update(
+        state=AlertState.RESOLVED, resolved_at=batch.now
+    )
+    if updated and batch.channels():
+        done = list(
+            Alert.objects.select_related("rule", "device").filter(
+                pk__in=alert_ids, state=AlertState.RESOLVED, resolved_at=batch.now, suppressed=False
+            )
+        )
+        batch.deliveries += notify.queue_deliveries_many(done, "resolved", batch.channels())
+    return updated
 
 
 def acknowledge(alert: Alert, user, now: datetime) -> bool:

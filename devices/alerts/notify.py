@@ -41,6 +41,22 @@ def queue_deliveries(alert: Alert, event: str, channels: list | None = None) -> 
     return [str(row.pk) for row in rows]
 
 
+def queue_deliveries_many(alerts: list[Alert], event: str, channels: list) -> list[str]:
+    """`queue_deliveries` for many alerts: one INSERT."""
+    rows = []
+    for alert in alerts:
+        rank = SEVERITY_RANK[alert.severity]
+        for channel in channels:
+            if SEVERITY_RANK[channel.min_severity] > rank:
+                continue
+            if event == "resolved" and not channel.notify_resolved:
+                continue
+            rows.append(Delivery(tenant_id=alert.tenant_id, channel=channel, alert=alert, event=event))
+    if rows:
+        Delivery.objects.bulk_create(rows)
+    return [str(row.pk) for row in rows]
+
+
 def enabled_channels() -> list[NotificationChannel]:
     return list(NotificationChannel.objects.filter(enabled=True))
 

@@ -22,9 +22,11 @@ from devices.models.alerts import (
     CHANNEL_SECRET_PURPOSES,
     KIND_NEEDS,
     OPEN_STATES,
+    OPTIONAL_THRESHOLD_KINDS,
     THRESHOLDLESS_KINDS,
     ChannelKind,
     Delivery,
+    RuleKind,
     WindowKind,
 )
 from tenants.context import current_tenant_id, tenant_context
@@ -74,6 +76,40 @@ def poll_batch_stored(tenant_id: str, results: Sequence) -> None:
         transaction.on_commit(send)
     else:
         send()
+
+
+def _on_commit(send) -> None:
+    if connection.in_atomic_block:
+        transaction.on_commit(send)
+    else:
+        send()
+
+
+def versions_changed(tenant_id: str, device_ids: list[str] | None) -> None:
+    """Devices' RouterOS versions changed (the poll writer), or the tenant's version rules did
+    (None: all its devices): CVE exposure and firmware-update rules are judged once it commits."""
+    from .tasks import evaluate_versions
+
+    _on_commit(lambda: evaluate_versions.delay(str(tenant_id), device_ids))
+
+
+def feeds_changed() -> None:
+    """A feed import changed the CVE or release data (platform-wide): every tenant's devices are
+    judged again, each tenant in its own task and RLS context."""
+    from .tasks import feeds_changed as task
+
+    _on_commit(task.delay)
+
+
+def backups_stored(tenant_id: str, backup_ids: list[str]) -> None:
+    """Backup runs were stored (devices/backups): backup-failed and config-changed rules are
+    judged on them once they commit."""
+    if not backup_ids:
+        return
+    from .tasks import evaluate_backups
+
+    ids = [str(i) for i in backup_ids]
+    _on_commit(lambda: evaluate_backups.delay(str(tenant_id), ids))
 
 
 def create_default_rules(tenant) -> int:
@@ -135,8 +171,10 @@ def _validate_rule(access, rule: AlertRule) -> None:
     errors = {}
     if rule.kind in KIND_NEEDS:
         errors["kind"] = f"“{rule.get_kind_display()}” {KIND_NEEDS[rule.kind]}."
-    elif rule.kind not in THRESHOLDLESS_KINDS and rule.threshold is None:
+    elif rule.kind not in THRESHOLDLESS_KINDS | OPTIONAL_THRESHOLD_KINDS and rule.threshold is None:
         errors["threshold"] = "This kind of rule needs a threshold."
+    elif rule.kind == RuleKind.CVE and rule.threshold is not None and not 0 <= rule.threshold <= 10:
+        errors["threshold"] = "A CVE rule's threshold is a CVSS score from 0 to 10 (empty: any CVE)."
     if rule.sites:
         known = set(Site.objects.filter(tenant=access.tenant, pk__in=rule.sites).values_list("pk", flat=True))
         if set(rule.sites) - known:
@@ -166,6 +204,8 @@ def save_rule(access, rule: AlertRule | None, data: dict) -> AlertRule:
     rule.save()
     if not rule.enabled:
         lifecycle.resolve_rule_alerts(rule, timezone.now())
+    elif rule.kind in (RuleKind.CVE, RuleKind.FIRMWARE_UPDATE):
+        versions_changed(str(access.tenant.pk), None)  # judge the fleet's versions now, not at the next change
     changes = {f: str(getattr(rule, f)) for f in RULE_FIELDS if created or before.get(f) != getattr(rule, f)}
     record(
         "alert_rule.created" if created else "alert_rule.changed",

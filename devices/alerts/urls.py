@@ -18,6 +18,8 @@ urlpatterns = [
     path("alerts/windows/", views.WindowListView.as_view(), name="alert-windows"),
     path("alerts/windows/add/", views.WindowFormView.as_view(), name="alert-window-add"),
     path("alerts/windows/<uuid:window_id>/delete/", views.WindowDeleteView.as_view(), name="alert-window-delete"),
+    path("alerts/receiver/", views.ReceiverView.as_view(), name="alert-receiver"),
+    path("alerts/simulator/<uuid:device_id>/", views.SimulatorFaultView.as_view(), name="alert-simulator-fault"),
     path("alerts/<uuid:alert_id>/", views.AlertDetailView.as_view(), name="alert-detail"),
     path("alerts/<uuid:alert_id>/acknowledge/", views.AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
 ]

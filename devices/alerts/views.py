@@ -330,3 +330,57 @@ class WindowDeleteView(AlertsMixin, View):
         services.delete_window(self.access, window)
         messages.success(request, f"Maintenance window “{window.name}” deleted.")
         return redirect("alert-windows", self.tenant.slug)
+
+
+# --- the newcomer's loop in `make run` (devices/alerts/demo.py) -----------------------------------------
+class SimulatorFaultView(AlertsMixin, View):
+    """The device page's Simulator panel: fail or heal a simulated demo router (admins)."""
+
+    http_method_names = ["post"]
+    required_action = Action.MANAGE_DEVICES
+
+    def post(self, request, *args, **kwargs):
+        from . import demo
+
+        device = get_object_or_404(Device.objects.restrict(self.access), pk=kwargs["device_id"])
+        fault = request.POST.get("fault") or None
+        try:
+            demo.set_fault(self.access, device, fault)
+        except ValidationError as exc:
+            return _bad(request, exc)
+        if fault:
+            messages.success(
+                request,
+                f"{device.name} is now “{fault}” in the simulator: its next poll sees it, the offline rule fires "
+                "and the alert is delivered (see Alerts → Receiver).",
+            )
+        else:
+            messages.success(
+                request, f"{device.name} is healthy again in the simulator: the alert resolves at its next poll."
+            )
+        return redirect("device-detail", self.tenant.slug, device.pk)
+
+
+def _bad(request, exc: ValidationError):
+    from django.http import HttpResponseBadRequest
+
+    return HttpResponseBadRequest(" ".join(exc.messages))
+
+
+class ReceiverView(AlertsMixin, TemplateView):
+    """What the platform's demo webhook receiver got for this tenant (signature checked)."""
+
+    template_name = "alerts/receiver.html"
+    title = "Webhook receiver"
+
+    def get_context_data(self, **kwargs):
+        from datetime import UTC, datetime
+
+        from . import demo
+
+        context = super().get_context_data(**kwargs)
+        rows = demo.received(self.tenant.pk)
+        for row in rows:
+            row["received_at"] = datetime.fromtimestamp(row["received"], UTC)
+        context.update(tab="receiver", received=rows, channel_name=demo.CHANNEL_NAME, keep=demo.RECEIVED_KEEP)
+        return context

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from devices.alerts import services as alerts
 from devices.keyring import KeyringError, decrypt_secret, encrypt_secret
 from devices.models import (
     BackupPolicy,
@@ -222,6 +223,7 @@ def store_results(
         ConfigBackup.objects.bulk_create(rows)
         binaries = [_binary_row(row, result.binary) for row, (_, result, _) in zip(rows, checked, strict=True)]
         BinaryBackup.objects.bulk_create([b for b in binaries if b is not None])
+        alerts.backups_stored(tenant_id, [row.pk for row in rows])  # backup alert rules, once this commits
         for device, key in pins:  # trust on first use: pin the key the device presented
             Device.objects.filter(pk=device.pk, ssh_host_key="").update(ssh_host_key=key)
             device.ssh_host_key = key

@@ -14,6 +14,7 @@ import httpx
 from django.conf import settings
 from django.db import transaction
 
+from devices.alerts import services as alerts
 from devices.models.feeds import SEVERITY_RANK, FeedState, RouterOSRelease, Vulnerability
 
 from .parse import FeedError, newest_line, nvd_document, releases_document
@@ -37,6 +38,7 @@ def store_releases(rows, source: str) -> int:
                 major=row.major, channel=row.channel, defaults={"version": row.version, "released": row.released}
             )
         _succeeded("versions", source, len(rows))
+        alerts.feeds_changed()  # firmware-update rules judged again, once this commits
     return len(rows)
 
 
@@ -55,6 +57,7 @@ def store_cves(rows, source: str) -> int:
                 },
             )
         _succeeded("cve", source, Vulnerability.objects.count())
+        alerts.feeds_changed()  # CVE rules judged again, once this commits
     return len(rows)
 
 

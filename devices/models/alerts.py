@@ -45,22 +45,26 @@ class RuleKind(models.TextChoices):
     INTERFACE_TRAFFIC = "interface_traffic", "Interface traffic above (Mbit/s)"
     WIRELESS_SIGNAL = "wireless_signal", "Weakest wireless client below (dBm)"
     WIRELESS_CLIENTS = "wireless_clients", "Wireless clients above"
-    # Defined, not evaluated yet: their data does not exist in the platform (see KIND_NEEDS).
+    # Evaluated on events (devices/alerts/events.py), not on poll samples.
     FIRMWARE_UPDATE = "firmware_update", "Firmware update available"
     CVE = "cve", "RouterOS version exposed to a CVE"
     BACKUP_FAILED = "backup_failed", "Backup failed"
     CONFIG_CHANGED = "config_changed", "Config changed outside the platform"
 
 
-# kind -> why it cannot be evaluated yet (rules of these kinds are refused with this message)
-KIND_NEEDS = {
-    RuleKind.FIRMWARE_UPDATE: "needs release feed data (not available yet)",
-    RuleKind.CVE: "needs CVE feed data (not available yet)",
-    RuleKind.BACKUP_FAILED: "needs backups data (not available yet)",
-    RuleKind.CONFIG_CHANGED: "needs backups data (not available yet)",
-}
+# kind -> why it cannot be evaluated yet (rules of these kinds are refused with this message); every
+# kind is evaluated now, the map stays for a kind whose data is still to come
+KIND_NEEDS: dict = {}
 # kinds without a threshold
-THRESHOLDLESS_KINDS = {RuleKind.OFFLINE, RuleKind.INTERFACE_DOWN, *KIND_NEEDS}
+THRESHOLDLESS_KINDS = {
+    RuleKind.OFFLINE,
+    RuleKind.INTERFACE_DOWN,
+    RuleKind.FIRMWARE_UPDATE,
+    RuleKind.BACKUP_FAILED,
+    RuleKind.CONFIG_CHANGED,
+}
+# kinds whose threshold may be empty: CVE (minimum CVSS score; empty = any CVE)
+OPTIONAL_THRESHOLD_KINDS = {RuleKind.CVE}
 
 
 class AlertRule(TenantScopedModel):

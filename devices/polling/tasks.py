@@ -135,14 +135,34 @@ def poll_batch(
                     targets.append(build_target(device, at))
                 except Unpollable as exc:
                     early.append(PollResult(device_id, tenant_id, at, now, time.time(), exc.status, str(exc)))
-        future = engine().submit(engine().poll_many(targets))
+        if not wait:
+            groups = due_groups(targets, settings.POLL_STORE_WINDOW_S)
+            futures = [engine().submit(engine().poll_many(group)) for group in groups]
+        else:
+            future = engine().submit(engine().poll_many(targets))
     except BaseException:
         locks.release()
         raise
-    job = _StoreJob(tenant_id, devices, early, locks, skipped, now, due_by_id)
     if not wait:
-        future.add_done_callback(lambda f: _storer().submit(job.run, f))
+        # Each group of due times is stored (and its alerts evaluated) as soon as ITS devices
+        # have answered — not when the batch's last device has, up to a whole tick later.
+        later = {target.device_id for group in groups[1:] for target in group}
+        for n, (group, future) in enumerate(zip(groups, futures, strict=True)):
+            ids = {target.device_id for target in group}
+            job = _StoreJob(
+                tenant_id,
+                {i: d for i, d in devices.items() if (i not in later if n == 0 else i in ids)},
+                early if n == 0 else [],
+                locks,
+                skipped if n == 0 else 0,
+                now,
+                due_by_id if n == 0 else {},  # the batch's start delay is recorded once
+                # the first job also frees the devices not polled (backing off, unpollable, gone)
+                release=[i for i in got if i not in later] if n == 0 else list(ids),
+            )
+            future.add_done_callback(lambda f, job=job: _storer().submit(job.run, f))
         return {"accepted": len(targets) + len(early), "skipped_locked": skipped}
+    job = _StoreJob(tenant_id, devices, early, locks, skipped, now, due_by_id)
     deadline = horizon + (settings.POLL_CONNECT_TIMEOUT_S * 2 + settings.POLL_COMMAND_TIMEOUT_S) * 2 + 60
     concurrent.futures.wait([future], timeout=deadline)
     return job.run(future)
@@ -151,9 +171,10 @@ def poll_batch(
 class _StoreJob:
     """Stores one batch's results and releases its locks (in the task thread or the storer)."""
 
-    def __init__(self, tenant_id, devices, early, locks, skipped, now, due_by_id):
+    def __init__(self, tenant_id, devices, early, locks, skipped, now, due_by_id, release=None):
         self.tenant_id, self.devices, self.early, self.locks = tenant_id, devices, early, locks
         self.skipped, self.now, self.due_by_id = skipped, now, due_by_id
+        self.release = release  # the device locks this job frees (None: all the batch holds)
 
     def run(self, future) -> dict:
         from django.db import close_old_connections
@@ -169,7 +190,7 @@ class _StoreJob:
             log.exception("storing a poll batch of tenant %s failed", self.tenant_id)
             raise
         finally:
-            self.locks.release()
+            self.locks.release(self.release)
             if threading.current_thread().name.startswith("poll-store"):
                 close_old_connections()
         _record_stats(results, self.skipped, self.now, self.due_by_id)
@@ -181,6 +202,21 @@ class _StoreJob:
             "status_changes": report.status_changes,
             "rows": report.device_rows + report.interface_rows + report.wireless_rows,
         }
+
+
+def due_groups(targets: list, window_s: float) -> list[list]:
+    """The batch's targets cut into runs of due times at most `window_s` long (always ≥ 1 group):
+    each run is stored on its own as soon as its devices have answered."""
+    groups: list[list] = [[]]
+    start = None
+    for target in sorted(targets, key=lambda t: t.due):
+        if start is not None and target.due - start > window_s:
+            groups.append([])
+            start = None
+        if start is None:
+            start = target.due
+        groups[-1].append(target)
+    return groups
 
 
 _STORER: concurrent.futures.ThreadPoolExecutor | None = None
@@ -200,7 +236,8 @@ def _storer() -> concurrent.futures.ThreadPoolExecutor:
 
 def _record_stats(results, skipped: int, now: float, due_by_id: dict) -> None:
     try:
-        stats.record(results, skipped_locked=skipped, batch_delay=now - min(due_by_id.values()))
+        delay = now - min(due_by_id.values()) if due_by_id else None
+        stats.record(results, skipped_locked=skipped, batch_delay=delay)
     except Exception:  # noqa: BLE001 - statistics never fail a poll
         log.debug("poll statistics not recorded", exc_info=True)
 

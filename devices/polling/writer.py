@@ -325,6 +325,9 @@ def _update_devices(results: Sequence[PollResult], devices: dict[str, Device], r
             )
     if events:
         DeviceEvent.objects.bulk_create(events)
+    versions = [str(d.pk) for d, changed in fact_rows if "ros_version" in changed]
+    if versions:
+        alerts.versions_changed(str(next(iter(devices.values())).tenant_id), versions)  # CVE / firmware rules
 
 
 def _set_status(device: Device, status: str, reason: str, at: datetime, rows: list, events: list) -> bool:

@@ -85,8 +85,8 @@ def test_admin_edits_rules_others_are_refused(world):
         assert client_for(getattr(world.users, who)).post("/t/acme/alerts/rules/add/", form).status_code == 403
     admin = client_for(world.users.alice)
     assert admin.post("/t/acme/alerts/rules/add/", form).status_code == 302
-    bad = admin.post("/t/acme/alerts/rules/add/", {**form, "name": "x", "kind": "cve"})
-    assert bad.status_code == 400 and "needs CVE feed data" in bad.content.decode()
+    bad = admin.post("/t/acme/alerts/rules/add/", {**form, "name": "x", "kind": "cve", "threshold": "12"})
+    assert bad.status_code == 400 and "CVSS score" in bad.content.decode()
     with tenant_context(world.acme.id):
         rule = AlertRule.objects.get(name="Hot box")
     assert (rule.threshold, rule.duration, rule.severity) == (70, 2, "critical")

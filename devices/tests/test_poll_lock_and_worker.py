@@ -96,3 +96,34 @@ def test_real_worker_runs_poll_batch_and_poll_tenant(world, fleet, worker):
         time.sleep(0.3)
     assert reload(second).status == "online"
     assert reload(second).next_poll_at is not None
+
+
+def test_a_scheduled_batch_is_stored_run_by_run_as_its_devices_answer(world, fleet, worker, settings):
+    """wait=False batches store each POLL_STORE_WINDOW_S run of due times when its devices have
+    answered (a failure reaches alerting within seconds), not when the batch's last device has;
+    every run frees its own devices' locks."""
+    settings.POLL_STORE_WINDOW_S = 1
+    early, late = sim_device(world.acme, fleet, 0), sim_device(world.acme, fleet, 1)
+    now = time.time()
+    accepted = poll_batch.delay(str(world.acme.id), [str(early.pk), str(late.pk)], [now, now + 4], False).get(10)
+    assert accepted["accepted"] == 2
+    deadline = time.time() + 3.5
+    while time.time() < deadline and reload(early).last_seen is None:
+        time.sleep(0.1)
+    assert reload(early).last_seen is not None and reload(late).last_seen is None  # before the late one was due
+    while time.time() < now + 15 and reload(late).last_seen is None:
+        time.sleep(0.2)
+    assert reload(late).status == "online"
+    time.sleep(0.3)
+    assert sorted(DeviceLocks().acquire([str(early.pk), str(late.pk)], 5)) == sorted([str(early.pk), str(late.pk)])
+
+
+def test_due_groups_cut_a_batch_into_runs_of_due_times():
+    from types import SimpleNamespace
+
+    from devices.polling.tasks import due_groups
+
+    targets = [SimpleNamespace(due=t) for t in (5.0, 0.0, 0.4, 1.2, 1.9, 9.0)]
+    assert [[t.due for t in g] for g in due_groups(targets, 1)] == [[0.0, 0.4], [1.2, 1.9], [5.0], [9.0]]
+    assert due_groups([], 1) == [[]]
+    assert len(due_groups(targets, 60)) == 1

@@ -34,7 +34,7 @@ def prepare(test: bool) -> list:
     return handles
 
 
-def demo_setup(info: dict, settings: str) -> None:
+def demo_setup(info: dict, settings: str, bind: str = "") -> None:
     """Register the simulator's routers for the demo tenant (`manage.py demo_setup`), with the
     layout the simulator reported (address or port mode, its API port)."""
     try:
@@ -49,7 +49,10 @@ def demo_setup(info: dict, settings: str) -> None:
                 str(info["mode"]),
                 "--api-port",
                 str(info["ports"]["api"]),
-                *radius_demo_args(info),
+                # the Simulator panel (alerts) and the demo NAS (RADIUS) drive the simulator
+                *(["--control-url", info["control_url"]] if info.get("control_url") else []),
+                *(["--receiver-url", f"http://{_local(bind)}"] if bind else []),
+                *radius_demo_args(),
             ],
             settings,
         )
@@ -57,20 +60,22 @@ def demo_setup(info: dict, settings: str) -> None:
         print(f"demo tenant not set up: {exc}", file=sys.stderr)
 
 
-def radius_demo_args(info: dict) -> list[str]:
+def radius_demo_args() -> list[str]:
     """With the RADIUS server on, the demo also makes simulated router #0 its hotspot NAS."""
-    if os.environ.get("MIKMAN_RADIUS", "1").strip().lower() in ("0", "false", "no", "off") or not info.get(
-        "control_url"
-    ):
-        return []
+    if os.environ.get("MIKMAN_RADIUS", "1").strip().lower() in ("0", "false", "no", "off"):
+        return ["--no-radius-nas"]
     return [
-        "--control-url",
-        str(info["control_url"]),
         "--radius-auth-port",
         os.environ.get("MIKMAN_RADIUS_AUTH_PORT", "11812"),
         "--radius-acct-port",
         os.environ.get("MIKMAN_RADIUS_ACCT_PORT", "11813"),
     ]
+
+
+def _local(bind: str) -> str:
+    """host:port the platform's own processes reach the web server at (0.0.0.0 → 127.0.0.1)."""
+    host, _, port = bind.rpartition(":")
+    return f"{'127.0.0.1' if host in ('', '0.0.0.0', '::', '[::]') else host}:{port}"  # noqa: S104
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                 ],
             )
         if not args.no_simulator:
-            sup.add_optional_simulator(on_ready=None if args.no_demo else lambda info: demo_setup(info, settings))
+            on_ready = None if args.no_demo else lambda info: demo_setup(info, settings, args.bind)
+            sup.add_optional_simulator(on_ready=on_ready)
         print(f"\nmikman is up: http://{args.bind}/  (API: /api/v1/, docs: /api/docs/) — Ctrl-C stops everything.\n")
         return sup.wait()
     finally:

@@ -238,6 +238,9 @@ POLL_SCHEDULE_EVERY_S = envint("POLL_SCHEDULE_EVERY_S", 10, minimum=1)
 POLL_BATCH_SIZE = envint("POLL_BATCH_SIZE", 250, minimum=1)
 POLL_LEAD_S = envint("POLL_LEAD_S", 2, minimum=0)  # batches reach the worker this long before they are due
 POLL_STORE_THREADS = envint("POLL_STORE_THREADS", 2, minimum=1)  # per worker process, one DB connection each
+# a batch is stored (and its alerts evaluated) in runs of due times this long, each when its own
+# devices have answered: a failure is seen ~this long after its poll, not a whole tick later
+POLL_STORE_WINDOW_S = envint("POLL_STORE_WINDOW_S", 1, minimum=0)
 POLL_CONCURRENCY = envint("POLL_CONCURRENCY", 200, minimum=1)  # conversations in flight per worker process
 POLL_CONNECT_TIMEOUT_S = envint("POLL_CONNECT_TIMEOUT_S", 10, minimum=1)
 POLL_COMMAND_TIMEOUT_S = envint("POLL_COMMAND_TIMEOUT_S", 30, minimum=1)

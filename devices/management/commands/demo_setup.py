@@ -21,8 +21,16 @@ class Command(BaseCommand):
         parser.add_argument("--api-port", type=int, default=8728, help="the simulator's API (base) port")
         parser.add_argument("--owner", default="", help="super admin who becomes the demo's admin (default: the first)")
         parser.add_argument(
-            "--control-url", default="", help="the simulator's control URL: also register router #0 as RADIUS NAS"
+            "--control-url",
+            default="",
+            help="the simulator's control endpoint: the devices' Simulator panel and router #0 as RADIUS NAS",
         )
+        parser.add_argument(
+            "--receiver-url",
+            default="",
+            help="the platform's own base URL (e.g. http://127.0.0.1:8000): the demo's “Demo receiver” webhook channel",
+        )
+        parser.add_argument("--no-radius-nas", action="store_true", help="no demo NAS (the RADIUS server is off)")
         parser.add_argument("--nas-coa-port", type=int, default=3799, help="where the demo NAS takes Disconnect/CoA")
         parser.add_argument("--radius-auth-port", type=int, default=11812, help="the platform's RADIUS auth port")
         parser.add_argument("--radius-acct-port", type=int, default=11813, help="the platform's RADIUS accounting port")
@@ -35,10 +43,12 @@ class Command(BaseCommand):
         mode,
         api_port,
         owner,
-        control_url,
-        radius_auth_port,
-        radius_acct_port,
-        nas_coa_port,
+        control_url="",
+        receiver_url="",
+        no_radius_nas=False,
+        radius_auth_port=11812,
+        radius_acct_port=11813,
+        nas_coa_port=3799,
         **options,
     ):
         if count < 1 or not 0 < api_port < 65536:
@@ -52,7 +62,19 @@ class Command(BaseCommand):
             f"demo tenant “{report.tenant.name}” (/t/{report.tenant.slug}/): {len(report.created)} device(s) added, "
             f"{len(report.updated)} re-addressed, {report.unchanged} unchanged; {user.username} is its admin."
         )
-        if control_url:
+        if control_url and receiver_url:
+            from devices.alerts import demo as alert_demo
+            from tenants.access import load_site_scope, resolve_access
+            from tenants.context import tenant_context
+
+            with tenant_context(report.tenant.pk):
+                access = load_site_scope(resolve_access(user, report.tenant))
+            alert_demo.configure(access, control_url, {r.name: r.index for r in routers}, receiver_url)
+            self.stdout.write(
+                "alerting demo: make a router fail on its device page (Simulator panel); the alert arrives at "
+                f"/t/{report.tenant.slug}/alerts/receiver/"
+            )
+        if control_url and not no_radius_nas:
             try:
                 line = demo.setup_demo_nas(
                     user,
