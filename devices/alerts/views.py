@@ -49,6 +49,15 @@ class AlertsMixin(TenantViewMixin):
     required_action = Action.MANAGE_ALERTS
     section = "alerts"
 
+    def get_context_data(self, **kwargs):
+        from . import demo
+
+        context = super().get_context_data(**kwargs)
+        # the Receiver tab only where a "Demo receiver" channel delivers to it (the demo tenant)
+        receivers = NotificationChannel.objects.filter(tenant=self.tenant, name=demo.CHANNEL_NAME)
+        context["has_receiver"] = receivers.exists()
+        return context
+
 
 class FormPage(AlertsMixin, FormView):
     """A form page of an admin-only object; 400 on invalid input."""

@@ -70,3 +70,6 @@ def test_fail_a_simulated_router_from_its_page_and_see_the_signed_alert_arrive(w
     assert forged.status_code == 401
     assert Client().post("/alerts/demo-receiver/globex/", b"{}", content_type="application/json").status_code == 404
     assert len(demo.received(world.acme.pk)) == 2 and demo.received(world.globex.pk) == []
+    # the Receiver tab shows only where a "Demo receiver" channel delivers to it
+    assert ">Receiver</a>" in viewer.get("/t/acme/alerts/").content.decode()
+    assert ">Receiver</a>" not in client_for(world.users.erin).get("/t/globex/alerts/").content.decode()
