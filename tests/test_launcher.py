@@ -35,3 +35,31 @@ def test_malformed_database_url_is_rejected_clearly():
     assert result.returncode != 0
     assert "not a PostgreSQL URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+SECOND_CTRL_C = """
+import os, signal, sys, threading, time
+from mikman.launcher.supervisor import Supervisor
+
+sup = Supervisor()
+child = "import signal, time; signal.signal(signal.SIGTERM, lambda *a: (time.sleep(1.5), exit(0))); time.sleep(60)"
+sup.add("child", [sys.executable, "-c", child])
+print(sup.procs["child"].pid, flush=True)
+
+def interrupts():
+    time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: the child takes 1.5 s to stop
+    time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGINT)  # impatient second Ctrl-C while it stops
+
+threading.Thread(target=interrupts, daemon=True).start()
+sup.wait()
+print("stopped", flush=True)
+"""
+
+
+def test_a_second_ctrl_c_while_stopping_leaves_no_child_behind():
+    done = subprocess.run([sys.executable, "-c", SECOND_CTRL_C], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    child_pid, *rest = done.stdout.split()
+    assert rest == ["stopped"], done.stderr
+    assert not Path(f"/proc/{child_pid}").exists()  # waited for (reaped), not orphaned

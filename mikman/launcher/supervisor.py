@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -102,6 +103,11 @@ class Supervisor:
         return 0
 
     def stop(self) -> None:
+        """TERM every child's process group, KILL what is left after 10 s. A second Ctrl-C (or
+        TERM) meanwhile is ignored: it must not end the launcher before its children."""
+        with contextlib.suppress(ValueError):  # only the main thread may set handlers
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for proc in self.procs.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
