@@ -23,6 +23,13 @@ class UpgradePlanForm(forms.Form):
     channel = forms.ChoiceField(
         choices=[("", "each device's own channel")] + [(c, c) for c in CHANNELS], required=False
     )
+    start_at = forms.DateTimeField(
+        required=False,
+        label="Start at (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        help_text="Optional: the upgrade waits until then (UTC). Empty: now (or when the windows open).",
+    )
     confirm = forms.BooleanField(required=False, label="I understand these routers will reboot: start the upgrade")
 
     def __init__(self, *args, devices_qs, sites_qs, **kwargs):
@@ -40,4 +47,7 @@ class UpgradePlanForm(forms.Form):
     def params(self) -> dict:
         data = self.cleaned_data
         names = ("canary", "batch_size", "failure_threshold", "only_in_window", "routerboard", "channel")
-        return {name: data.get(name) for name in names}
+        params = {name: data.get(name) for name in names}
+        if data.get("start_at"):  # the field reads UTC (see its label), whatever the server's zone
+            params["start_at"] = data["start_at"].replace(tzinfo=None).isoformat() + "+00:00"
+        return params

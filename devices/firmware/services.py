@@ -7,6 +7,8 @@
   for the device's major version (channel "stable" until the device told us otherwise).
 - `in_maintenance_window(device)`: is now inside a maintenance window covering the device
   (tenant-wide, its site, or the device itself)? Read in the tenant's context.
+- `next_window_opening(device, after)`: when the next maintenance window covering the device opens
+  after `after` (None: none ahead) — an upgrade "only inside windows" holds a device until then.
 - `plan_waves(devices, canary, batch)`: the canary wave, then waves of `batch` devices.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
@@ -77,6 +79,33 @@ def in_maintenance_window(device, at: datetime | None = None, windows: list | No
     return any(w.covers(str(device.pk), site_id) and w.active_at(at) for w in windows)
 
 
+def next_window_opening(device, after: datetime | None = None, windows: list | None = None) -> datetime | None:
+    """The earliest start of a covering window at or after `after` (weekly: within the next 8
+    days; one-off: its start). A window already open at `after` does not count: ask
+    `in_maintenance_window` first."""
+    from devices.models import MaintenanceWindow
+
+    after = (after or timezone.now()).astimezone(UTC)
+    site_id = str(device.site_id) if device.site_id else None
+    if windows is None:
+        windows = list(MaintenanceWindow.objects.filter(tenant_id=device.tenant_id))
+    starts = []
+    for w in windows:
+        if not w.covers(str(device.pk), site_id):
+            continue
+        if w.kind == "once":
+            if w.starts_at and w.ends_at and w.starts_at < w.ends_at and w.starts_at >= after:
+                starts.append(w.starts_at)
+        elif w.start_time is not None and w.duration_minutes and w.weekdays:
+            for ahead in range(9):
+                day = (after + timedelta(days=ahead)).date()
+                begin = datetime.combine(day, w.start_time, tzinfo=after.tzinfo)
+                if day.weekday() in w.weekdays and begin >= after:
+                    starts.append(begin)
+                    break
+    return min(starts, default=None)
+
+
 def plan_waves(devices: Sequence, canary: int, batch: int) -> list[list]:
     """Canary wave first (when canary > 0), then waves of `batch`, in the given order."""
     items = list(devices)
@@ -107,6 +136,7 @@ class PlannedDevice:
     target: str  # "" when nothing newer is known (the device is checked anyway)
     channel: str
     in_window: bool | None  # None: windows do not matter for this plan
+    opens: datetime | None = None  # outside its windows: when the next one opens (None: none ahead)
 
 
 def devices_for(access, *, devices=None, site=None, tag: str = "", all_devices: bool = False) -> list:
@@ -140,8 +170,10 @@ def plan_upgrade(access, chosen: list, params: dict) -> list[list[PlannedDevice]
     full = {d.pk: d for d in Device.objects.filter(pk__in=[d.pk for d in chosen]).select_related("site")}
     ordered = sorted((full[d.pk] for d in chosen if d.pk in full), key=lambda d: (d.name, str(d.pk)))
     planned = []
+    now = timezone.now()
     for device in ordered:
         update = available_update(device, releases)
+        in_window = in_maintenance_window(device, now, windows) if params.get("only_in_window") else None
         planned.append(
             PlannedDevice(
                 id=str(device.pk),
@@ -150,7 +182,8 @@ def plan_upgrade(access, chosen: list, params: dict) -> list[list[PlannedDevice]
                 installed=device.ros_version,
                 target=update.latest if update else "",
                 channel=params.get("channel") or channel_of(device),
-                in_window=in_maintenance_window(device, windows=windows) if params.get("only_in_window") else None,
+                in_window=in_window,
+                opens=next_window_opening(device, now, windows) if in_window is False else None,
             )
         )
     return plan_waves(planned, int(params.get("canary", 1)), int(params.get("batch_size", 10)))

@@ -70,6 +70,10 @@ class JobKind:
     # send more (tenant context)
     first_devices: Callable[[Any, list], list[str]] | None = None
     after_batch: Callable[[str, str], None] | None = None
+    # optional, for kinds that hold devices until a time (upgrade: start_at, maintenance windows):
+    # which of these device ids may be claimed now (job, ids) → ids (tenant context, its own
+    # transaction before the claim); the kind keeps the others queued and re-sends them itself
+    ready: Callable[[Any, list[str]], list[str]] | None = None
 
 
 KINDS: dict[str, JobKind] = {}

@@ -267,13 +267,20 @@ def run_batch(tenant_id: str, job_id: str, device_ids: list[str]) -> dict:
     every result. Raises Deferred when the tenant's concurrency limit left no slot at all."""
     ran = 0
     while True:
-        with tenant_context(tenant_id):
+        ids = device_ids
+        with tenant_context(tenant_id):  # the kind's hold (its own transaction, before the claim)
             job = Job.objects.filter(pk=job_id).first()
             if job is None:
                 return {"ran": ran, "gone": True}
             kind = get_kind(job.kind)
-            rows = _claim(job, device_ids) if kind is not None and not job.cancel_requested else []
-            pending = JobDevice.objects.filter(job_id=job_id, device_id__in=device_ids, state=Q).exists()
+            if kind is not None and kind.ready is not None and not job.cancel_requested:
+                ids = kind.ready(job, device_ids)
+        with tenant_context(tenant_id):
+            job = Job.objects.filter(pk=job_id).first()
+            if job is None:
+                return {"ran": ran, "gone": True}
+            rows = _claim(job, ids) if kind is not None and not job.cancel_requested and ids else []
+            pending = JobDevice.objects.filter(job_id=job_id, device_id__in=ids, state=Q).exists()
             if kind is None and pending:
                 _fail_unknown_kind(job, device_ids)
                 pending = False

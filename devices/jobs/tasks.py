@@ -1,6 +1,7 @@
 """Celery tasks of jobs (queue `jobs`, the default queue). Arguments are ids only, never a secret.
 
     start_job ──on commit──▶ devices.jobs_run_batch(tenant_id, job_id, device_ids)   per JOBS_BATCH_SIZE
+    upgrade holding devices ──eta──▶ devices.upgrade_recheck(tenant_id, job_id) ─▶ run_batch again
     beat ──JOBS_RECOVER_EVERY_S──▶ devices.jobs_recover ─▶ devices.jobs_recover_tenant(tenant_id)
 
 `jobs_run_batch` is not a TenantTask on purpose: TenantTask runs the whole body in one
@@ -47,3 +48,12 @@ def jobs_recover_tenant(self, tenant_id: str) -> dict:
     from devices.jobs.recovery import recover_tenant
 
     return recover_tenant(tenant_id)
+
+
+@shared_task(base=TenantTask, bind=True, name="devices.upgrade_recheck", ignore_result=True)
+def upgrade_recheck(self, tenant_id: str, job_id: str) -> int:
+    """Sent with an eta by an upgrade holding devices (start_at, maintenance windows): re-send the
+    current wave's queued rows when one of them may start (upgrade_kind.recheck)."""
+    from devices.jobs.upgrade_kind import recheck
+
+    return recheck(tenant_id, job_id)

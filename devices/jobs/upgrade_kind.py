@@ -3,8 +3,9 @@
 Parameters (all optional): `canary` (devices in the first wave, 0–100, default 1), `batch_size`
 (devices per following wave, 1–1000, default 10), `failure_threshold` (failed devices in a wave
 that pause the job, 1–1000, default 1), `only_in_window` (a device outside its maintenance
-windows is skipped, not started), `routerboard` (then upgrade the RouterBOARD firmware too),
-`channel` (set the devices' update channel first: stable, long-term, testing, development).
+windows is held until its next one opens), `routerboard` (then upgrade the RouterBOARD firmware
+too), `channel` (set the devices' update channel first: stable, long-term, testing,
+development), `start_at` (ISO 8601, future: nothing starts before then).
 
 An upgrade reboots routers, so it is "dangerous": admins only, and `confirm: true`.
 
@@ -14,7 +15,14 @@ enqueues only the first wave (`first_devices`); when a wave has no queued or run
 job: later rows stay queued with the reason "paused: failure threshold reached" and nothing
 touches their devices until an admin resumes (`resume_upgrade`) or cancels the job.
 
-Per device (devices/firmware/device_steps.py): maintenance window → login and read → optional
+Holding (`ready`, asked by the runner before every claim): before `start_at` every row stays
+queued ("scheduled: starts at …"); with `only_in_window` a device outside its windows stays
+queued ("waiting for maintenance window (opens …)"), or is skipped when no window is ahead. A
+re-check (`devices.upgrade_recheck`, a Celery task with an eta at the earliest such time, one per
+job and time) re-sends the current wave's queued rows; the claim makes a duplicate harmless. A
+held row keeps its wave unfinished, so the next wave waits too.
+
+Per device (devices/firmware/device_steps.py): login and read → optional
 channel → check-for-updates → backup (take_backup, trigger pre-upgrade) → download + install →
 wait for the reboot (gone, then back, UPGRADE_REBOOT_TIMEOUT_S) → verify the new version and
 health → optional RouterBOARD upgrade + reboot + verify → outcome. Progress lines are written to
@@ -46,10 +54,13 @@ log = logging.getLogger(__name__)
 UPGRADE_THREADS = 100
 ADMIN_ONLY = "An upgrade reboots routers: only a tenant admin may"
 PAUSED = "paused: failure threshold reached"
-OUTSIDE_WINDOW = "not started: outside the device's maintenance windows (the job runs only inside them)"
+WAITING = "waiting for maintenance window"
+SCHEDULED = "scheduled: starts at"
+NO_WINDOW = "not started: no maintenance window ahead"
+START_AT_MAX = timedelta(days=366)
 _UPGRADING = re.compile(r"upgrading ([^\s:]+) → ([^\s:)]+)")
 LIMITS = {"canary": (0, 100, 1), "batch_size": (1, 1000, 10), "failure_threshold": (1, 1000, 1)}
-USER_PARAMS = (*LIMITS, "only_in_window", "routerboard", "channel")
+USER_PARAMS = (*LIMITS, "only_in_window", "routerboard", "channel", "start_at")
 
 
 # --- parameters -----------------------------------------------------------------------------------
@@ -86,15 +97,50 @@ def prepare(params: dict, access) -> Prepared:
     if channel and channel not in CHANNELS:
         raise ValidationError({"channel": f"One of: {', '.join(CHANNELS)}."})
     out["channel"] = channel
+    start_at = _start_at(params.get("start_at"))
+    out["start_at"] = start_at.isoformat() if start_at else None
     out["dangerous"] = True  # retry re-installs: admins only, like starting
     out.update(wave=0, paused=False, paused_wave=None)
     summary = (
         f"RouterOS upgrade{' to ' + channel if channel else ''} in waves (canary {out['canary']}, "
         f"then {out['batch_size']} at a time, pause at {out['failure_threshold']} failed"
         f"{', only inside maintenance windows' if out['only_in_window'] else ''}"
+        f"{', from ' + _utc(start_at) if start_at else ''}"
         f"{', + RouterBOARD firmware' if out['routerboard'] else ''})"
     )
     return Prepared(params=out, summary=summary, dangerous=True, dangerous_reason="reboots the routers")
+
+
+def _start_at(value):
+    """`start_at`: ISO 8601 (no zone: UTC), in the future, at most a year ahead; None when empty."""
+    from datetime import UTC, datetime
+
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and len(value) <= 40:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError:
+            parsed = None
+    else:
+        parsed = None
+    if parsed is None:
+        raise ValidationError({"start_at": "A date and time in ISO 8601, e.g. 2026-01-31T22:00:00Z (UTC)."})
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    now = timezone.now()
+    if parsed <= now:
+        raise ValidationError({"start_at": f"Must be in the future (now is {_utc(now)})."})
+    if parsed > now + START_AT_MAX:
+        raise ValidationError({"start_at": "At most a year ahead."})
+    return parsed
+
+
+def _utc(at) -> str:
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def prepare_check(params: dict, access) -> Prepared:
@@ -187,6 +233,121 @@ def resume_upgrade(access, job):
     return refresh(job.pk, locked=True)
 
 
+# --- holding devices until their start time or window ---------------------------------------------
+def ready(job, device_ids: list[str]) -> list[str]:
+    """Of these device ids, those that may start now (tenant context, before the claim). The
+    others stay queued with the reason why (or are skipped: no window ahead), and a re-check is
+    scheduled at the earliest time one of them may start."""
+    from datetime import datetime
+
+    from devices.firmware.services import in_maintenance_window, next_window_opening
+    from devices.models import Device, JobDevice, JobDeviceState, MaintenanceWindow
+
+    params = job.params
+    if params.get("check_only") or not (params.get("start_at") or params.get("only_in_window")):
+        return device_ids
+    queued = JobDevice.objects.filter(job=job, device_id__in=device_ids, state=JobDeviceState.QUEUED)
+    now = timezone.now()
+    start_at = datetime.fromisoformat(params["start_at"]) if params.get("start_at") else None
+    if start_at and now < start_at:
+        queued.update(reason=f"{SCHEDULED} {_utc(start_at)}")
+        _schedule_recheck(job, start_at)
+        return []
+    if start_at:
+        queued.filter(reason__startswith=SCHEDULED).update(reason="")
+    if not params.get("only_in_window"):
+        return device_ids
+    windows = list(MaintenanceWindow.objects.filter(tenant_id=job.tenant_id))
+    devices = Device.objects.filter(pk__in=queued.values("device_id")).only("id", "tenant_id", "site_id")
+    go, later, none_ahead = [], {}, []
+    # a row an interrupted run left mid-install finishes whatever the time (its router may be rebooting)
+    resumed = set(queued.filter(output__contains="upgrading ").values_list("device_id", flat=True))
+    for device in devices:
+        if device.pk in resumed or in_maintenance_window(device, now, windows):
+            go.append(str(device.pk))
+        elif (opens := next_window_opening(device, now, windows)) is not None:
+            later.setdefault(opens, []).append(device.pk)
+        else:
+            none_ahead.append(device.pk)
+    if none_ahead:
+        queued.filter(device_id__in=none_ahead).update(
+            state=JobDeviceState.SKIPPED, reason=NO_WINDOW, finished=now, lease_until=None
+        )
+    for opens, ids in later.items():
+        queued.filter(device_id__in=ids).update(reason=f"{WAITING} (opens {_utc(opens)})")
+    if go:  # a device held before loses its waiting reason once it may start
+        queued.filter(device_id__in=go, reason__startswith=WAITING).update(reason="")
+    if later:
+        _schedule_recheck(job, min(later))
+    return go
+
+
+def hold_state(job) -> str:
+    """What the job page and API show for an upgrade held back: "scheduled" (its start_at is
+    ahead), "waiting" (devices wait for their maintenance window), else ""."""
+    from datetime import datetime
+
+    from devices.models import JobDevice, JobDeviceState
+
+    if job.kind != "upgrade" or job.is_finished or job.cancel_requested:
+        return ""
+    start_at = job.params.get("start_at")
+    if start_at and datetime.fromisoformat(start_at) > timezone.now():
+        return "scheduled"
+    rows = JobDevice.objects.filter(job=job, state=JobDeviceState.QUEUED, reason__startswith=WAITING)
+    return "waiting" if job.params.get("only_in_window") and rows.exists() else ""
+
+
+def hold_text(job) -> str:
+    """`hold_state` in words for the job page."""
+    from datetime import datetime
+
+    state = hold_state(job)
+    if state == "scheduled":
+        return f"{SCHEDULED} {_utc(datetime.fromisoformat(job.params['start_at']))}"
+    return "waiting for maintenance windows" if state == "waiting" else ""
+
+
+def _schedule_recheck(job, at) -> None:
+    """One `devices.upgrade_recheck` per job and time (a Redis NX key; without Redis, send anyway:
+    a duplicate re-check only re-sends rows the claim lets start once)."""
+    import redis
+
+    from devices.jobs.tasks import upgrade_recheck
+    from devices.polling.lock import client
+
+    delay = max(0.0, (at - timezone.now()).total_seconds())
+    key = f"mikman:upgrade-recheck:{job.pk}:{at.timestamp():.3f}"
+    try:
+        first = client().set(key, 1, nx=True, ex=int(delay) + 300)
+    except (redis.RedisError, OSError):
+        first = True
+    if first:
+        tenant_id, job_id = str(job.tenant_id), str(job.pk)
+        transaction.on_commit(lambda: upgrade_recheck.apply_async((tenant_id, job_id), countdown=delay + 0.2))
+
+
+def recheck(tenant_id: str, job_id: str) -> int:
+    """Re-send the current wave's queued rows (tenant context); `ready` decides again. Returns
+    how many rows were sent; nothing for a finished, cancelled or paused job."""
+    from devices.jobs.runner import enqueue
+    from devices.models import Job, JobDevice, JobDeviceState
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_finished or job.cancel_requested or job.params.get("paused"):
+        return 0
+    wave = wave_device_ids(job, int(job.params.get("wave", 0)))
+    ids = [
+        str(i)
+        for i in JobDevice.objects.filter(job=job, device_id__in=wave, state=JobDeviceState.QUEUED).values_list(
+            "device_id", flat=True
+        )
+    ]
+    if ids:
+        transaction.on_commit(lambda: enqueue(tenant_id, job_id, ids))
+    return len(ids)
+
+
 # --- the device step --------------------------------------------------------------------------------
 @dataclass
 class UpgradeWork:
@@ -269,7 +430,7 @@ def _one(work: UpgradeWork, emit: Emit) -> None:
 def run_upgrade(work: UpgradeWork) -> StepResult:
     from devices.feeds.versions import parse
     from devices.firmware import device_steps as steps
-    from devices.firmware.services import in_maintenance_window, record_check
+    from devices.firmware.services import record_check
     from devices.models.backups import BackupTrigger
     from devices.push.device_ops import RouterOSRefused, Unreachable
     from tenants.context import tenant_context
@@ -278,11 +439,6 @@ def run_upgrade(work: UpgradeWork) -> StepResult:
     device = work.device
     if not work.save_progress(lease_s=settings.JOBS_LEASE_S):
         return _failed(work, "this run lost its claim on the device (another run took it over)")
-    if work.params.get("only_in_window"):
-        with tenant_context(work.tenant_id):
-            inside = in_maintenance_window(device)
-        if not inside:
-            return StepResult.skipped(work.row_id, OUTSIDE_WINDOW)
     if work.previous:  # a dead run got as far as installing: the device may still be rebooting
         work.note(f"taking over an interrupted run (upgrading {work.previous[0]} → {work.previous[1]}); waiting for it")
         _, state, last = steps.wait_back(work.api, timeout, gone_within_s=0)
@@ -414,6 +570,7 @@ UPGRADE = register(
         idempotent=idempotent,
         first_devices=first_devices,
         after_batch=after_batch,
+        ready=ready,
     )
 )
 UPDATE_CHECK = register(

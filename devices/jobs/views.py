@@ -58,7 +58,17 @@ class JobDetailView(JobsMixin, TemplateView):
             links = diff_links(rows)
             for row in rows:
                 row.diff_link = links.get(row.pk)
-        context.update(job=job, rows=rows, title=f"Job: {job.summary}")
+        hold = ""
+        if job.kind == "upgrade":  # rows held back until their window opens or the start time
+            from devices.jobs.upgrade_kind import SCHEDULED, WAITING, hold_text
+
+            hold = hold_text(job)
+            for row in rows:
+                if row.state == "queued" and row.reason.startswith(WAITING):
+                    row.held_label = "waiting for window"
+                elif row.state == "queued" and row.reason.startswith(SCHEDULED):
+                    row.held_label = "scheduled"
+        context.update(job=job, rows=rows, hold=hold, title=f"Job: {job.summary}")
         return context
 
 

@@ -121,3 +121,61 @@ def test_check_for_updates_from_the_planner_is_for_operators(world, fleet):
     with tenant_context(world.acme.id):
         job = Job.objects.get()
     assert (job.kind, job.total, job.params) == ("update_check", 1, {"check_only": True})
+
+
+def test_next_window_opening_weekly_and_one_off(world):
+    from datetime import UTC, datetime, time
+
+    from devices.firmware.services import in_maintenance_window, next_window_opening
+    from devices.models import MaintenanceWindow
+
+    device = make_device(world.acme, world.north, name="gw-win")
+    monday_noon = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
+    nightly = MaintenanceWindow(
+        tenant=world.acme, name="nights", kind="weekly", weekdays=[1, 3], start_time=time(2, 0), duration_minutes=60
+    )
+    other_site = MaintenanceWindow(
+        tenant=world.acme, name="south", site=world.south, starts_at=monday_noon, ends_at=monday_noon.replace(hour=13)
+    )
+    assert next_window_opening(device, monday_noon, [nightly, other_site]) == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    assert next_window_opening(device, datetime(2026, 11, 26, 2, 30, tzinfo=UTC), [nightly]) == datetime(
+        2026, 12, 1, 2, 0, tzinfo=UTC
+    )  # Thursday's is open now: the next is Tuesday's
+    assert in_maintenance_window(device, datetime(2026, 11, 26, 2, 30, tzinfo=UTC), [nightly])
+    once = MaintenanceWindow(
+        tenant=world.acme, name="once", device=device, starts_at=monday_noon, ends_at=monday_noon.replace(hour=14)
+    )
+    assert next_window_opening(device, monday_noon.replace(hour=9), [nightly, once]) == monday_noon
+    assert next_window_opening(device, monday_noon.replace(hour=13), [once]) is None  # open now, none ahead
+    assert next_window_opening(device, monday_noon, [other_site]) is None  # another site's window
+
+
+def test_planner_start_at_and_window_waits_are_shown(world, fleet):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from devices.models import MaintenanceWindow
+
+    old, current, lts = fleet
+    opens = (timezone.now() + timedelta(hours=5)).replace(second=0, microsecond=0)
+    with tenant_context(world.acme.id):
+        MaintenanceWindow.objects.create(
+            tenant=world.acme, name="night", site=world.north, starts_at=opens, ends_at=opens + timedelta(hours=1)
+        )
+    alice = client_for(world.users.alice)
+    form = {"tag": "", "canary": 0, "batch_size": 10, "failure_threshold": 1, "only_in_window": "on"}
+    past = alice.post(PLANNER, {**form, "preview": "1", "start_at": "2020-01-01T10:00"}).content.decode()
+    assert "Must be in the future" in past and jobs(world) == 0
+    start_at = opens - timedelta(hours=1)
+    preview = alice.post(PLANNER, {**form, "preview": "1", "start_at": f"{start_at:%Y-%m-%dT%H:%M}"}).content.decode()
+    assert f"waiting for window, opens {opens:%Y-%m-%d %H:%M} UTC" in preview  # gw-old, gw-current (north)
+    assert "no window ahead: skipped" in preview  # gw-lts (south)
+    assert f"nothing starts before {start_at:%Y-%m-%d %H:%M} UTC" in preview
+    started = alice.post(PLANNER, {**form, "start": "1", "confirm": "on", "start_at": f"{start_at:%Y-%m-%dT%H:%M}"})
+    assert started.status_code == 302
+    with tenant_context(world.acme.id):
+        job = Job.objects.get()
+    assert job.params["start_at"] == start_at.isoformat() and job.params["only_in_window"] is True
+    page = alice.get(f"/t/acme/jobs/{job.pk}/").content.decode()
+    assert f"scheduled: starts at {start_at:%Y-%m-%d %H:%M:%S} UTC" in page

@@ -1,14 +1,17 @@
 # ruff: noqa: F811  (pytest injects the imported fixtures by parameter name)
 """Firmware upgrades end to end: a real Celery worker upgrades simulated routers over the API
 (check-for-updates, install, reboot, verify), in waves that pause at the failure threshold, only
-inside maintenance windows when asked; admins only; another tenant's devices are unknown."""
+inside maintenance windows when asked (held until one opens) or from a start time; admins only;
+another tenant's devices are unknown."""
 
 import time
 from datetime import timedelta
 
 import librouteros
 import pytest
+from django.test import Client
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from audit.models import AuditEntry
 from devices.firmware.services import available_update
@@ -25,7 +28,7 @@ LATEST_V7, LATEST_V6 = "7.99.1", "6.49.99"
 
 @pytest.fixture(scope="module")
 def sim():
-    with running_fleet(count=12, seed=31, protocols=("api", "ssh"), reboot_seconds=0.5) as info:
+    with running_fleet(count=16, seed=31, protocols=("api", "ssh"), reboot_seconds=0.5) as info:
         info["fleet"].set_latest_version(LATEST_V7)
         info["fleet"].set_latest_version(LATEST_V6)
         yield info
@@ -209,7 +212,7 @@ def test_only_inside_maintenance_windows_and_the_routerboard_step(world, worker,
     job = wait_for_job(client, "acme", created.json()["id"])
 
     rows = rows_by_name(job)
-    assert rows["m1"]["state"] == "skipped" and "outside the device's maintenance windows" in rows["m1"]["reason"]
+    assert rows["m1"]["state"] == "skipped" and rows["m1"]["reason"] == "not started: no maintenance window ahead"
     assert version_of(fleet, 5) == before
     assert rows["m0"]["state"] == "succeeded", rows["m0"]  # inside its window: upgraded
     target = version_of(fleet, 8)
@@ -334,3 +337,95 @@ def test_a_canary_that_never_comes_back_pauses_the_job(world, worker, fleet, set
     assert rows["n0"]["state"] == "failed" and rows["n0"]["reason"].startswith("did not come back within 2 s")
     assert rows["n1"]["state"] == "queued" and "wave 1 failed" in rows["n1"]["reason"]
     assert version_of(fleet, 11) == before
+
+
+def wait_rows(client, job_id, check, timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    body = {}
+    while time.monotonic() < deadline:
+        body = client.get(f"{JOBS}{job_id}/").json()
+        if check(body):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"not seen within {timeout}s: {body}")
+
+
+def upgrades_of(world, device) -> int:
+    with tenant_context(world.acme.id):
+        return AuditEntry.objects.filter(action="device.upgrade_succeeded", target_id=str(device.pk)).count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_devices_outside_their_window_wait_for_it_then_run_once(world, worker, fleet):
+    from devices.jobs.tasks import upgrade_recheck
+
+    held, missed = devices_at(world, fleet, [12, 13], "h")
+    now = timezone.now()
+    opens = now + timedelta(seconds=3)
+    with tenant_context(world.acme.id):
+        MaintenanceWindow.objects.create(
+            tenant=world.acme, name="soon", device=held, starts_at=opens, ends_at=now + timedelta(minutes=5)
+        )
+        MaintenanceWindow.objects.create(
+            tenant=world.acme, name="gone", device=missed, starts_at=now - timedelta(hours=2), ends_at=now
+        )
+    before = version_of(fleet, 12)
+    client = api_client(world.users.alice)
+    plan = client.post(
+        JOBS + "upgrade-plan/",
+        {"devices": [str(held.pk), str(missed.pk)], "params": {"only_in_window": True}},
+        format="json",
+    )
+    planned = {d["name"]: d for wave in plan.json()["waves"] for d in wave}
+    assert planned["h0"]["in_window"] is False and planned["h0"]["opens"].startswith(opens.strftime("%Y-%m-%dT%H:%M"))
+    assert planned["h1"]["opens"] is None
+    job_id = upgrade(client, [held, missed], canary=0, only_in_window=True).json()["id"]
+
+    job = wait_rows(client, job_id, lambda b: rows_by_name(b)["h0"]["reason"].startswith("waiting"))
+    rows = rows_by_name(job)
+    assert rows["h0"]["state"] == "queued" and job["hold"] == "waiting", job
+    assert rows["h0"]["reason"] == f"waiting for maintenance window (opens {opens:%Y-%m-%d %H:%M:%S} UTC)"
+    assert rows["h1"]["state"] == "skipped" and rows["h1"]["reason"] == "not started: no maintenance window ahead"
+    page = Client()
+    page.force_login(world.users.alice)
+    html = page.get(f"/t/acme/jobs/{job_id}/").content.decode()
+    assert "waiting for window" in html and "waiting for maintenance windows" in html
+    assert version_of(fleet, 12) == before
+    # a second re-check due at the same opening: the claim lets the device start only once
+    upgrade_recheck.apply_async((str(world.acme.id), job_id), countdown=(opens - timezone.now()).total_seconds() + 0.2)
+
+    job = wait_for_job(client, "acme", job_id, timeout=20)
+    row = rows_by_name(job)["h0"]
+    assert job["state"] == "succeeded" and job["hold"] == "", job
+    assert row["state"] == "succeeded" and row["reason"] == "" and row["attempt"] == 1, row
+    assert parse_datetime(row["started"]) >= opens, (row["started"], opens)
+    assert row["output"].count("download and install") == 1
+    assert version_of(fleet, 12) == latest_for(before) and upgrades_of(world, held) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_start_at_holds_the_job_until_then_and_cancel_while_waiting(world, worker, fleet):
+    later, cancelled = devices_at(world, fleet, [14, 15], "s")
+    client = api_client(world.users.alice)
+    past = (timezone.now() - timedelta(minutes=1)).isoformat()
+    for bad in (past, "tonight", "2026-13-40T25:00", 12):
+        response = upgrade(client, [later], start_at=bad)
+        assert response.status_code == 400 and "start_at" in response.json()["error"]["fields"], (bad, response.content)
+    before = {14: version_of(fleet, 14), 15: version_of(fleet, 15)}
+    start_at = (timezone.now() + timedelta(seconds=2)).replace(microsecond=0) + timedelta(seconds=1)
+    job_id = upgrade(client, [later], start_at=start_at.isoformat()).json()["id"]
+    other_id = upgrade(client, [cancelled], start_at=start_at.isoformat()).json()["id"]
+
+    job = wait_rows(client, job_id, lambda b: rows_by_name(b)["s0"]["reason"].startswith("scheduled"))
+    assert job["hold"] == "scheduled" and job["state"] == "queued", job
+    assert rows_by_name(job)["s0"]["reason"] == f"scheduled: starts at {start_at:%Y-%m-%d %H:%M:%S} UTC"
+    stopped = client.post(f"{JOBS}{other_id}/cancel/")
+    assert stopped.status_code == 200 and stopped.json()["state"] == "cancelled", stopped.content
+
+    job = wait_for_job(client, "acme", job_id, timeout=20)
+    row = rows_by_name(job)["s0"]
+    assert job["state"] == "succeeded" and parse_datetime(row["started"]) >= start_at, row
+    assert version_of(fleet, 14) == latest_for(before[14])
+    other = client.get(f"{JOBS}{other_id}/").json()  # its start time passed too: still nothing ran
+    assert rows_by_name(other)["s1"]["state"] == "cancelled" and other["hold"] == ""
+    assert version_of(fleet, 15) == before[15] and upgrades_of(world, cancelled) == 0

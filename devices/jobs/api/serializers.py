@@ -73,10 +73,19 @@ class JobSerializer(serializers.ModelSerializer):
 
 class JobDetailSerializer(JobSerializer):
     devices = serializers.SerializerMethodField()
+    hold = serializers.SerializerMethodField(
+        help_text='Upgrades: "scheduled" (params.start_at is ahead), "waiting" (devices wait for their '
+        'maintenance window; their rows say when it opens), else "".'
+    )
 
     class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "devices"]
+        fields = [*JobSerializer.Meta.fields, "hold", "devices"]
         read_only_fields = fields
+
+    def get_hold(self, job: Job) -> str:
+        from devices.jobs.upgrade_kind import hold_state
+
+        return hold_state(job)
 
     @extend_schema_field(JobDeviceBriefSerializer(many=True))
     def get_devices(self, job: Job) -> list[dict]:
@@ -126,6 +135,10 @@ class PlannedDeviceSerializer(serializers.Serializer):
     target = serializers.CharField(help_text="What it would go to; empty when nothing newer is known yet.")
     channel = serializers.CharField()
     in_window = serializers.BooleanField(allow_null=True, help_text="Inside a maintenance window now (null: ignored).")
+    opens = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Outside its windows: when the next one opens (it waits until then); null: none ahead.",
+    )
 
 
 class UpgradePlanSerializer(serializers.Serializer):
