@@ -179,3 +179,43 @@ def test_planner_start_at_and_window_waits_are_shown(world, fleet):
     assert job.params["start_at"] == start_at.isoformat() and job.params["only_in_window"] is True
     page = alice.get(f"/t/acme/jobs/{job.pk}/").content.decode()
     assert f"scheduled: starts at {start_at:%Y-%m-%d %H:%M:%S} UTC" in page
+
+
+def test_a_window_that_closes_holds_the_devices_not_yet_started(world, fleet):
+    """`ready` decides again before every claim: running rows are left alone, queued ones wait."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from devices.jobs.upgrade_kind import prepare, ready, recheck
+    from devices.models import MaintenanceWindow
+
+    old, current, lts = fleet
+    now = timezone.now()
+    with tenant_context(world.acme.id):
+        window = MaintenanceWindow.objects.create(
+            tenant=world.acme, name="now", starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=1)
+        )
+        params = prepare({"only_in_window": True, "canary": 0}, None).params
+        job = Job.objects.create(tenant=world.acme, kind="upgrade", params=params, total=3)
+        for device in (old, current, lts):
+            JobDevice.objects.create(tenant=world.acme, job=job, device=device, device_name=device.name)
+        ids = [str(d.pk) for d in (old, current, lts)]
+        assert sorted(ready(job, ids)) == sorted(ids)
+        JobDevice.objects.filter(job=job, device=old).update(state="running")  # started in time
+        MaintenanceWindow.objects.filter(pk=window.pk).update(ends_at=now)  # the window closed
+        MaintenanceWindow.objects.create(
+            tenant=world.acme,
+            name="next",
+            site=world.north,
+            starts_at=now + timedelta(days=1),
+            ends_at=now + timedelta(days=2),
+        )
+        assert ready(job, ids) == []
+        rows = {r.device_name: r for r in JobDevice.objects.filter(job=job)}
+        assert recheck(str(world.acme.id), str(job.pk)) == 1  # only gw-current is still queued
+    assert (rows["gw-old"].state, rows["gw-old"].reason) == ("running", "")
+    assert rows["gw-current"].state == "queued" and rows["gw-current"].reason.startswith(
+        "waiting for maintenance window (opens "
+    )
+    assert (rows["gw-lts"].state, rows["gw-lts"].reason) == ("skipped", "not started: no maintenance window ahead")
