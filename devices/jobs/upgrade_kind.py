@@ -309,22 +309,31 @@ def hold_text(job) -> str:
 
 
 def _schedule_recheck(job, at) -> None:
-    """One `devices.upgrade_recheck` per job and time (a Redis NX key; without Redis, send anyway:
-    a duplicate re-check only re-sends rows the claim lets start once)."""
+    """One `devices.upgrade_recheck` per job, time and hop (a Redis NX key; without Redis, send
+    anyway: a duplicate re-check only re-sends rows the claim lets start once).
+
+    A time further ahead than UPGRADE_RECHECK_HOP_S (30 min) is reached in hops: the Redis broker
+    re-delivers a message whose eta lies beyond its visibility timeout (1 h), so one long eta would
+    multiply; each hop's re-check finds the rows still held and schedules the next hop."""
+    import math
+
     import redis
 
     from devices.jobs.tasks import upgrade_recheck
     from devices.polling.lock import client
 
+    hop = float(getattr(settings, "UPGRADE_RECHECK_HOP_S", 1800))
     delay = max(0.0, (at - timezone.now()).total_seconds())
-    key = f"mikman:upgrade-recheck:{job.pk}:{at.timestamp():.3f}"
+    hops_left = math.ceil(delay / hop) if delay > 0 else 0
+    countdown = min(delay, hop)
+    key = f"mikman:upgrade-recheck:{job.pk}:{at.timestamp():.3f}:{hops_left}"
     try:
-        first = client().set(key, 1, nx=True, ex=int(delay) + 300)
+        first = client().set(key, 1, nx=True, ex=int(countdown) + 300)
     except (redis.RedisError, OSError):
         first = True
     if first:
         tenant_id, job_id = str(job.tenant_id), str(job.pk)
-        transaction.on_commit(lambda: upgrade_recheck.apply_async((tenant_id, job_id), countdown=delay + 0.2))
+        transaction.on_commit(lambda: upgrade_recheck.apply_async((tenant_id, job_id), countdown=countdown + 0.2))
 
 
 def recheck(tenant_id: str, job_id: str) -> int:

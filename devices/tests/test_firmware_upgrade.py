@@ -356,8 +356,10 @@ def upgrades_of(world, device) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_devices_outside_their_window_wait_for_it_then_run_once(world, worker, fleet):
+def test_devices_outside_their_window_wait_for_it_then_run_once(world, worker, fleet, settings):
     from devices.jobs.tasks import upgrade_recheck
+
+    settings.UPGRADE_RECHECK_HOP_S = 1  # the opening 3 s ahead is reached in hops, as hours ahead would be
 
     held, missed = devices_at(world, fleet, [12, 13], "h")
     now = timezone.now()
@@ -401,6 +403,10 @@ def test_devices_outside_their_window_wait_for_it_then_run_once(world, worker, f
     assert parse_datetime(row["started"]) >= opens, (row["started"], opens)
     assert row["output"].count("download and install") == 1
     assert version_of(fleet, 12) == latest_for(before) and upgrades_of(world, held) == 1
+    from devices.polling.lock import client as redis_client
+
+    hops = redis_client().keys(f"mikman:upgrade-recheck:{job_id}:*")
+    assert len(hops) >= 3, hops  # 1-s hops towards the opening 3 s ahead, each a re-check of its own
 
 
 @pytest.mark.django_db(transaction=True)

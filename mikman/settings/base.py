@@ -297,6 +297,9 @@ PUSH_REBOOT_GRACE_S = envint("PUSH_REBOOT_GRACE_S", 180, minimum=5)
 # Firmware upgrades (issue 5): how long a device may stay away after installing a RouterOS
 # (or RouterBOARD firmware) upgrade before its row fails "did not come back".
 UPGRADE_REBOOT_TIMEOUT_S = envint("UPGRADE_REBOOT_TIMEOUT_S", 600, minimum=5)
+# A held upgrade (start time, maintenance window) re-checks at most this far ahead per Celery eta:
+# the Redis broker re-delivers etas beyond its visibility timeout (1 h).
+UPGRADE_RECHECK_HOP_S = envint("UPGRADE_RECHECK_HOP_S", 1800, minimum=1)
 # --- Jobs — END ---------------------------------------------------------------------------------
 
 # --- Config backups (devices/backups) — BEGIN ------------------------------------------
