@@ -1,4 +1,5 @@
-"""The RADIUS server process: asyncio UDP on the auth and accounting ports.
+"""The RADIUS server process: asyncio UDP on the auth and accounting ports, and optionally RadSec
+(RADIUS over TLS, radius.server.radsec) feeding the same packet handling.
 
 One event loop decides every packet from the in-memory directory (radius.server.directory); one
 database thread does everything that touches PostgreSQL — the initial load, reloads after a
@@ -10,7 +11,7 @@ Packet handling, in order: the source address must be a known, enabled NAS (othe
 is dropped and counted, without a reply); a retransmission is answered from the RFC 5080 cache;
 the request is verified with that NAS's secret (Request Authenticator for accounting,
 Message-Authenticator when present, and required for Access-Requests when the NAS says so) and
-dropped when it fails; only then is it decided.
+dropped when it fails (as is UDP from a NAS set to "RadSec only"); only then is it decided.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class ServerStats:
     accounting_requests: int = 0
     status_server: int = 0
     unknown_nas: int = 0  # dropped: source address is no (enabled) NAS
-    invalid: int = 0  # dropped: malformed, bad authenticator, missing Message-Authenticator
+    invalid: int = 0  # dropped: malformed, bad authenticator, missing Message-Authenticator, UDP from a RadSec-only NAS
     duplicates: int = 0  # answered from the duplicate cache (or dropped while in progress)
     errors: int = 0  # our bugs: logged, no reply
     disconnect_ack: int = 0
@@ -372,6 +373,11 @@ class RadiusServer:
         self._handle(endpoint, nas, data, addr, key)
 
     def _handle(self, endpoint: _Endpoint, nas, data: bytes, addr, key) -> None:
+        if nas.radsec_only and endpoint.transport_name == "udp":
+            self.stats.invalid += 1
+            self.packets.count(endpoint.kind, "dropped_radsec_only", endpoint.transport_name)
+            endpoint.dedup.finish(key, None)
+            return
         directory = self.tenants.get(nas.tenant_id)
         try:
             request = decode_packet(data, endpoint.secret or nas.secret, dictionary=directory.dictionary)

@@ -16,12 +16,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.core.management import CommandError, call_command
 
+from radius.management.commands.radius_server import Command
+from radius.models import Router
 from radius.protocol.client import access_request, check_reply
 from radius.protocol.packet import Code, Packet
 from radius.server.tests.conftest import NAS_A, SECRET_A, STRANGER, ServerThread, exchange
 from radius.server.tests.test_accounting_and_limits import accounting_request
 from radius.server.tests.test_metrics import radius_samples, wait_for
+from tenants.context import tenant_context
 
 RADSEC = b"radsec"
 
@@ -197,6 +201,54 @@ def test_a_truncated_frame_then_eof_is_counted_and_the_server_keeps_serving(rads
     while radsec_server.server.stats.invalid == before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert radsec_server.server.stats.invalid == before + 1
+    with connect(radsec_server, client_cert=radsec_server.pki.nas) as sock:
+        request = access_request("alice", "alice-pw", RADSEC)
+        sock.sendall(request.encode())
+        assert check_reply(read_frame(sock), request, require_message_authenticator=True).code == Code.ACCESS_ACCEPT
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--radsec-port", "70000"], "must be a port number"),
+        (["--radsec-port", "2083"], "RadSec needs --radsec-cert, --radsec-key, --radsec-ca"),
+        (
+            ["--radsec-port", "2083", "--radsec-cert", "/nonexistent.crt", "--radsec-key", "/x", "--radsec-ca", "/x"],
+            "do not load",
+        ),
+    ],
+)
+def test_command_refuses_bad_radsec_options_with_a_message(args, message, monkeypatch):
+    for name in ("PORT", "CERT", "KEY", "CA"):
+        monkeypatch.delenv(f"MIKMAN_RADSEC_{name}", raising=False)
+    with pytest.raises(CommandError, match=message):
+        call_command("radius_server", *args)
+
+
+def test_command_takes_radsec_files_from_the_environment(pki, monkeypatch):
+    for name, value in {"PORT": "2083", "CERT": pki.server.cert, "KEY": pki.server.key, "CA": pki.ca.cert}.items():
+        monkeypatch.setenv(f"MIKMAN_RADSEC_{name}", value)
+    command = Command()
+    options = vars(command.create_parser("manage.py", "radius_server").parse_args([]))
+    assert command._radsec(options) == {
+        "radsec_port": 2083,
+        "radsec_cert": pki.server.cert,
+        "radsec_key": pki.server.key,
+        "radsec_ca": pki.ca.cert,
+    }
+
+
+def test_radsec_only_router_is_answered_over_tls_and_its_udp_dropped(radsec_server):
+    before = radsec_server.server.notifications
+    with tenant_context(radsec_server.um.acme.id):
+        Router.objects.filter(address=NAS_A).update(radsec_only=True)
+    radsec_server.handle.changed(before)
+    dropped = radsec_server.server.stats.invalid
+    assert (
+        exchange(access_request("alice", "alice-pw", SECRET_A.encode()), radsec_server.server.auth_port, timeout=0.3)
+        is None
+    )
+    assert radsec_server.server.stats.invalid == dropped + 1
     with connect(radsec_server, client_cert=radsec_server.pki.nas) as sock:
         request = access_request("alice", "alice-pw", RADSEC)
         sock.sendall(request.encode())
