@@ -6,7 +6,8 @@ address is a known NAS — the same address lookup as UDP decides the tenant. Ea
 cut from the stream by its length field and handed to RadiusServer.received() exactly like a
 datagram, with "radsec" as the shared secret (RFC 6614 2.3). Requests may be pipelined; replies
 go back on the connection as they are decided (accounting replies after their batch committed).
-A frame whose length field is impossible closes that connection, never the server.
+A frame whose length field is impossible, or that stays incomplete for FRAME_TIMEOUT seconds,
+closes that connection, never the server.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ log = logging.getLogger("radius.server")
 SECRET = b"radsec"  # RFC 6614 2.3: the shared secret inside the TLS tunnel
 MIN_LENGTH, MAX_LENGTH = 20, 4096  # RFC 2865 3: a length outside these is not RADIUS
 HANDSHAKE_TIMEOUT = 10.0
+FRAME_TIMEOUT = 10.0  # a started packet must be complete by then (a stalled peer holds no buffer)
 _ACCOUNTING = {Code.ACCOUNTING_REQUEST}
 
 
@@ -73,6 +75,7 @@ class RadSecConnection(asyncio.Protocol):
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
         self.peer = None
+        self._stalled: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport) -> None:  # called once the TLS handshake succeeded
         self.transport = transport
@@ -90,6 +93,8 @@ class RadSecConnection(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.server.radsec_connections.discard(self)
+        if self._stalled is not None:
+            self._stalled.cancel()
 
     def data_received(self, data: bytes) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -103,11 +108,22 @@ class RadSecConnection(asyncio.Protocol):
                 self.transport.abort()
                 return
             if len(self.buffer) < length:
-                return  # the rest of this packet is still on its way
+                break  # the rest of this packet is still on its way
             frame = bytes(self.buffer[:length])
             del self.buffer[:length]
+            if self._stalled is not None:
+                self._stalled.cancel()
+                self._stalled = None
             endpoint = self.acct if frame[0] in _ACCOUNTING else self.auth
             self.server.received(endpoint, frame, self.peer)
+        if self.buffer and self._stalled is None:
+            loop = asyncio.get_running_loop()
+            self._stalled = loop.call_later(self.server.radsec_frame_timeout, self._close_stalled)
+
+    def _close_stalled(self) -> None:
+        self.server.stats.invalid += 1
+        self.server.packets.count("radsec", "closed_stalled_frame", "radsec")
+        self.transport.abort()
 
     def eof_received(self) -> bool:
         if self.buffer:  # the peer stopped in the middle of a packet

@@ -104,6 +104,7 @@ class RadiusServer:
         self.radsec_port = radsec_port
         self._radsec_files = (radsec_cert, radsec_key, radsec_ca)
         self._radsec_server: asyncio.Server | None = None
+        self.radsec_frame_timeout = radsec.FRAME_TIMEOUT
         self.radsec_connections: set = set()
         self.stats = ServerStats()
         self.packets = metrics.PacketCounters()  # flushed to Redis for /metrics

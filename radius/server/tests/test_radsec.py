@@ -253,3 +253,14 @@ def test_radsec_only_router_is_answered_over_tls_and_its_udp_dropped(radsec_serv
         request = access_request("alice", "alice-pw", RADSEC)
         sock.sendall(request.encode())
         assert check_reply(read_frame(sock), request, require_message_authenticator=True).code == Code.ACCESS_ACCEPT
+
+
+def test_a_frame_left_incomplete_closes_its_connection(radsec_server):
+    radsec_server.server.radsec_frame_timeout = 0.2
+    before = radsec_server.server.stats.invalid
+    with connect(radsec_server, client_cert=radsec_server.pki.nas) as sock:
+        sock.sendall(access_request("alice", "alice-pw", RADSEC).encode()[:30])
+        started = time.monotonic()
+        assert closed_by_server(sock)
+        assert time.monotonic() - started < 1.5
+    assert radsec_server.server.stats.invalid == before + 1
