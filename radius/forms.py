@@ -224,6 +224,7 @@ class RouterForm(TenantModelForm):
             "address",
             "coa_port",
             "require_message_authenticator",
+            "radsec_only",
             "disabled",
             "device",
             "customer",

@@ -354,6 +354,7 @@ class RouterListView(ObjectListView):
             ("address", "Address"),
             ("coa_port", "CoA port"),
             ("require_message_authenticator", "Requires M-A"),
+            ("radsec_only", "RadSec only"),
             (self._simulate_link, "Simulator"),
         ]
 

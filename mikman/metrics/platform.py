@@ -141,11 +141,11 @@ class PlatformCollector(Collector):
             "RADIUS packets by type (access, accounting, status_server, disconnect; auth/acct for "
             "packets dropped before decoding) and result (accept, reject, start, interim, stop, "
             "ack, nak, timeout, duplicate, dropped_unknown_nas, dropped_bad_authenticator, …), "
-            "summed over every radius_server process.",
-            labels=["type", "result"],
+            "summed over every radius_server process; transport udp or radsec (RADIUS over TLS).",
+            labels=["type", "result", "transport"],
         )
-        for (packet_type, result), n in sorted(stats["packets"].items()):
-            packets.add_metric([packet_type, result], n)
+        for (packet_type, result, transport), n in sorted(stats["packets"].items()):
+            packets.add_metric([packet_type, result, transport], n)
         latency = HistogramMetricFamily(
             "mikman_radius_auth_duration_seconds", "Time to decide and answer an Access-Request."
         )

@@ -315,6 +315,7 @@ class RouterSerializer(TenantModelSerializer):
             "shared_secret_set",
             "coa_port",
             "require_message_authenticator",
+            "radsec_only",
             "disabled",
             "device",
             "customer",

@@ -23,6 +23,11 @@ class Router(TenantScopedModel):
     require_message_authenticator = models.BooleanField(
         default=True, help_text="Drop Access-Requests without Message-Authenticator (BlastRADIUS)."
     )
+    radsec_only = models.BooleanField(
+        "RadSec only",
+        default=False,
+        help_text="Accept this router's requests only over RadSec (RADIUS over TLS); its UDP packets are dropped.",
+    )
     disabled = models.BooleanField(default=False)
     device = models.ForeignKey(
         "devices.Device",

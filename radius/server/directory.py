@@ -36,6 +36,7 @@ class Nas:
     secret: bytes
     require_message_authenticator: bool
     coa_port: int
+    radsec_only: bool = False
 
 
 @dataclass(slots=True)
@@ -204,6 +205,7 @@ def load_routers(tenant_id) -> dict[uuid.UUID, Nas]:
             secret.encode(),
             router.require_message_authenticator,
             router.coa_port,
+            router.radsec_only,
         )
     return out
 

@@ -40,8 +40,8 @@ class PacketCounters:
         self._buckets: Counter = Counter()
         self._latency_sum = 0.0
 
-    def count(self, kind: str, result: str) -> None:
-        self._packets[(kind, result)] += 1
+    def count(self, kind: str, result: str, transport: str = "udp") -> None:
+        self._packets[(kind, result, transport)] += 1
 
     def auth_latency(self, seconds: float) -> None:
         self._buckets[latency_bucket(seconds)] += 1
@@ -66,8 +66,10 @@ class PacketCounters:
             return True
         try:
             pipe = redis_client().pipeline(transaction=False)
-            for (kind, result), n in packets.items():
-                pipe.hincrby(KEY, f"packets|{kind}|{result}", n)
+            for (kind, result, transport), n in packets.items():
+                # UDP keeps the field name it had before RadSec existed
+                field = f"packets|{kind}|{result}" if transport == "udp" else f"packets|{kind}|{result}|{transport}"
+                pipe.hincrby(KEY, field, n)
             for bound, n in buckets.items():
                 pipe.hincrby(KEY, f"latency|bucket|{bound}", n)
             if latency_sum:
@@ -81,7 +83,7 @@ class PacketCounters:
 
 
 def read(conn=None) -> dict:
-    """{"packets": {(type, result): n}, "buckets": {bound: n}, "sum": seconds} from the hash."""
+    """{"packets": {(type, result, transport): n}, "buckets": {bound: n}, "sum": seconds} from the hash."""
     packets: dict = {}
     buckets: dict = {}
     total = 0.0
@@ -89,7 +91,8 @@ def read(conn=None) -> dict:
         kind, _, rest = raw_field.decode().partition("|")
         if kind == "packets":
             packet_type, _, result = rest.partition("|")
-            packets[(packet_type, result)] = int(raw_value)
+            result, _, transport = result.partition("|")
+            packets[(packet_type, result, transport or "udp")] = int(raw_value)
         elif rest == "sum":
             total = float(raw_value)
         elif rest.startswith("bucket|"):

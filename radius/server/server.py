@@ -1,4 +1,5 @@
-"""The RADIUS server process: asyncio UDP on the auth and accounting ports.
+"""The RADIUS server process: asyncio UDP on the auth and accounting ports, and optionally RadSec
+(RADIUS over TLS, radius.server.radsec) feeding the same packet handling.
 
 One event loop decides every packet from the in-memory directory (radius.server.directory); one
 database thread does everything that touches PostgreSQL — the initial load, reloads after a
@@ -10,7 +11,7 @@ Packet handling, in order: the source address must be a known, enabled NAS (othe
 is dropped and counted, without a reply); a retransmission is answered from the RFC 5080 cache;
 the request is verified with that NAS's secret (Request Authenticator for accounting,
 Message-Authenticator when present, and required for Access-Requests when the NAS says so) and
-dropped when it fails; only then is it decided.
+dropped when it fails (as is UDP from a NAS set to "RadSec only"); only then is it decided.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass, fields
 from radius.protocol.dedup import IN_PROGRESS, DuplicateCache, request_key
 from radius.protocol.errors import PacketError
 from radius.protocol.packet import Code, decode_packet
-from radius.server import accounting, enforcement, invalidation, metrics, store
+from radius.server import accounting, enforcement, invalidation, metrics, radsec, store
 from radius.server.authorize import apply_to_cache, authorize, entitlement, throttle_rate
 from radius.server.directory import TenantDirectory
 
@@ -42,7 +43,7 @@ class ServerStats:
     accounting_requests: int = 0
     status_server: int = 0
     unknown_nas: int = 0  # dropped: source address is no (enabled) NAS
-    invalid: int = 0  # dropped: malformed, bad authenticator, missing Message-Authenticator
+    invalid: int = 0  # dropped: malformed, bad authenticator, missing Message-Authenticator, UDP from a RadSec-only NAS
     duplicates: int = 0  # answered from the duplicate cache (or dropped while in progress)
     errors: int = 0  # our bugs: logged, no reply
     disconnect_ack: int = 0
@@ -58,6 +59,9 @@ class ServerStats:
 
 
 class _Endpoint(asyncio.DatagramProtocol):
+    secret: bytes | None = None  # None: the NAS's own secret (RadSec uses a fixed one)
+    transport_name = "udp"
+
     def __init__(self, server: RadiusServer, kind: str) -> None:
         self.server = server
         self.kind = kind  # "auth" or "acct"
@@ -85,6 +89,10 @@ class RadiusServer:
         interim_interval: int = 0,
         flush_interval: float = 0.5,
         flush_max: int = 128,
+        radsec_port: int | None = None,
+        radsec_cert: str = "",
+        radsec_key: str = "",
+        radsec_ca: str = "",
     ) -> None:
         self.bind = bind
         self.auth_port = auth_port
@@ -93,6 +101,11 @@ class RadiusServer:
         self.interim_interval = interim_interval
         self.flush_interval = flush_interval
         self.flush_max = flush_max
+        self.radsec_port = radsec_port
+        self._radsec_files = (radsec_cert, radsec_key, radsec_ca)
+        self._radsec_server: asyncio.Server | None = None
+        self.radsec_frame_timeout = radsec.FRAME_TIMEOUT
+        self.radsec_connections: set = set()
         self.stats = ServerStats()
         self.packets = metrics.PacketCounters()  # flushed to Redis for /metrics
         self.tenants: dict = {}
@@ -132,6 +145,18 @@ class RadiusServer:
             self.endpoints.append(endpoint)
         self.auth_port = self.endpoints[0].transport.get_extra_info("sockname")[1]
         self.acct_port = self.endpoints[1].transport.get_extra_info("sockname")[1]
+        if self.radsec_port is not None:
+            self._radsec_server = await loop.create_server(
+                lambda: radsec.RadSecConnection(self),
+                self.bind,
+                self.radsec_port,
+                ssl=radsec.server_context(*self._radsec_files),
+                ssl_handshake_timeout=radsec.HANDSHAKE_TIMEOUT,
+                reuse_address=True,
+                reuse_port=self.reuse_port or None,
+            )
+            self.radsec_port = self._radsec_server.sockets[0].getsockname()[1]
+            log.info("radius: RadSec (TLS) on %s tcp %d", self.bind, self.radsec_port)
         self._flusher = asyncio.create_task(self._flush_loop())
         self._metrics_task = asyncio.create_task(self._metrics_loop())
         log.info(
@@ -148,6 +173,10 @@ class RadiusServer:
         for endpoint in self.endpoints:
             if endpoint.transport is not None:
                 endpoint.transport.close()
+        if self._radsec_server is not None:
+            self._radsec_server.close()
+            for connection in list(self.radsec_connections):
+                connection.transport.abort()
         self._stop.set()
         self._flush_now.set()
         self._listener.close()
@@ -283,6 +312,11 @@ class RadiusServer:
         self.by_address = addresses
 
     # --- packets ----------------------------------------------------------------------------------
+    def radsec_admits(self, address: str) -> bool:
+        """A RadSec connection from `address` may stay open: a known NAS, or a NAS change still
+        loading (its packets then wait in received() like UDP ones and are dropped if unknown)."""
+        return address in self.by_address or bool(self._router_reloads) or not self._all_ready.is_set()
+
     def received(self, endpoint: _Endpoint, data: bytes, addr) -> None:
         self._listener.poll()  # changes already notified are applied before this packet is decided
         nas = self.by_address.get(addr[0])
@@ -291,17 +325,17 @@ class RadiusServer:
                 self._spawn(self._after_reload(endpoint, data, addr, None))
             else:
                 self.stats.unknown_nas += 1
-                self.packets.count(endpoint.kind, "dropped_unknown_nas")
+                self.packets.count(endpoint.kind, "dropped_unknown_nas", endpoint.transport_name)
             return
         if len(data) < 20:
             self.stats.invalid += 1
-            self.packets.count(endpoint.kind, "dropped_invalid")
+            self.packets.count(endpoint.kind, "dropped_invalid", endpoint.transport_name)
             return
         key = request_key(addr, data)
         cached = endpoint.dedup.begin(key)
         if cached is not None:
             self.stats.duplicates += 1
-            self.packets.count(endpoint.kind, "duplicate")
+            self.packets.count(endpoint.kind, "duplicate", endpoint.transport_name)
             if cached is not IN_PROGRESS:
                 endpoint.transport.sendto(cached, addr)
             return
@@ -322,32 +356,37 @@ class RadiusServer:
             nas = self.by_address.get(addr[0])
         if nas is None:
             self.stats.unknown_nas += 1
-            self.packets.count(endpoint.kind, "dropped_unknown_nas")
+            self.packets.count(endpoint.kind, "dropped_unknown_nas", endpoint.transport_name)
             if key is not None:
                 endpoint.dedup.finish(key, None)
             return
         if key is None:
             if len(data) < 20:
                 self.stats.invalid += 1
-                self.packets.count(endpoint.kind, "dropped_invalid")
+                self.packets.count(endpoint.kind, "dropped_invalid", endpoint.transport_name)
                 return
             key = request_key(addr, data)
             cached = endpoint.dedup.begin(key)
             if cached is not None:
                 self.stats.duplicates += 1
-                self.packets.count(endpoint.kind, "duplicate")
+                self.packets.count(endpoint.kind, "duplicate", endpoint.transport_name)
                 return
         self._handle(endpoint, nas, data, addr, key)
 
     def _handle(self, endpoint: _Endpoint, nas, data: bytes, addr, key) -> None:
+        if nas.radsec_only and endpoint.transport_name == "udp":
+            self.stats.invalid += 1
+            self.packets.count(endpoint.kind, "dropped_radsec_only", endpoint.transport_name)
+            endpoint.dedup.finish(key, None)
+            return
         directory = self.tenants.get(nas.tenant_id)
         try:
-            request = decode_packet(data, nas.secret, dictionary=directory.dictionary)
+            request = decode_packet(data, endpoint.secret or nas.secret, dictionary=directory.dictionary)
             require = nas.require_message_authenticator and request.code == Code.ACCESS_REQUEST
             request.verify_request(require_message_authenticator=require)
         except PacketError:
             self.stats.invalid += 1
-            self.packets.count(endpoint.kind, "dropped_bad_authenticator")
+            self.packets.count(endpoint.kind, "dropped_bad_authenticator", endpoint.transport_name)
             endpoint.dedup.finish(key, None)
             return
         try:
@@ -358,7 +397,7 @@ class RadiusServer:
         except Exception:
             # a bug must cost one packet, not the server; never log the packet (it holds secrets)
             self.stats.errors += 1
-            self.packets.count(endpoint.kind, "error")
+            self.packets.count(endpoint.kind, "error", endpoint.transport_name)
             log.exception("radius: error handling a %s from NAS %s", request.code.name, nas.name)
             endpoint.dedup.finish(key, None)
 
@@ -370,12 +409,12 @@ class RadiusServer:
     def _access(self, endpoint, directory, nas, request, addr, key) -> None:
         if request.code == Code.STATUS_SERVER:
             self.stats.status_server += 1
-            self.packets.count("status_server", endpoint.kind)
+            self.packets.count("status_server", endpoint.kind, endpoint.transport_name)
             self._send(endpoint, request.reply(Code.ACCESS_ACCEPT), addr, key)
             return
         if request.code != Code.ACCESS_REQUEST:
             self.stats.invalid += 1
-            self.packets.count(endpoint.kind, "dropped_unexpected_code")
+            self.packets.count(endpoint.kind, "dropped_unexpected_code", endpoint.transport_name)
             endpoint.dedup.finish(key, None)
             return
         self.stats.access_requests += 1
@@ -392,10 +431,10 @@ class RadiusServer:
         self.packets.auth_latency(time.perf_counter() - started)
         if decision.accepted:
             self.stats.accepts += 1
-            self.packets.count("access", "accept")
+            self.packets.count("access", "accept", endpoint.transport_name)
         else:
             self.stats.rejects += 1
-            self.packets.count("access", "reject")
+            self.packets.count("access", "reject", endpoint.transport_name)
         apply_to_cache(decision)
         if decision.evict:  # shared-users overflow: the new login stays, the oldest session goes
             self._enforce(directory, decision.evict, enforcement.SHARED_USERS)
@@ -419,22 +458,22 @@ class RadiusServer:
     def _accounting(self, endpoint, directory, nas, request, addr, key) -> None:
         if request.code == Code.STATUS_SERVER:
             self.stats.status_server += 1
-            self.packets.count("status_server", endpoint.kind)
+            self.packets.count("status_server", endpoint.kind, endpoint.transport_name)
             self._send(endpoint, request.reply(Code.ACCOUNTING_RESPONSE), addr, key)
             return
         if request.code != Code.ACCOUNTING_REQUEST:
             self.stats.invalid += 1
-            self.packets.count(endpoint.kind, "dropped_unexpected_code")
+            self.packets.count(endpoint.kind, "dropped_unexpected_code", endpoint.transport_name)
             endpoint.dedup.finish(key, None)
             return
         self.stats.accounting_requests += 1
         now = dt.datetime.now(dt.UTC)
         try:
             result = accounting.account(directory, nas, request, now)
-            self.packets.count("accounting", accounting.usage(request).status or "unknown")
+            self.packets.count("accounting", accounting.usage(request).status or "unknown", endpoint.transport_name)
         except PacketError:
             self.stats.invalid += 1
-            self.packets.count("accounting", "malformed")
+            self.packets.count("accounting", "malformed", endpoint.transport_name)
             endpoint.dedup.finish(key, None)
             return
         reply = request.reply(Code.ACCOUNTING_RESPONSE)

@@ -27,7 +27,7 @@ CHANGES = {
     "profiles/": {"price": "12.00"},
     "limitations/": {"uptime_limit": "01:00:00"},
     "users/": {"disabled": True},
-    "routers/": {"coa_port": 1700},
+    "routers/": {"coa_port": 1700, "radsec_only": True},
 }
 
 

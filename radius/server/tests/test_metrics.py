@@ -11,24 +11,25 @@ from radius.protocol.packet import Code, Packet
 from radius.server.tests.conftest import NAS_A, SECRET_A, STRANGER, exchange
 
 
-def radius_samples(client) -> dict:
-    """{(type, result): n} of mikman_radius_packets_total and the auth latency count, one scrape."""
+def radius_samples(client, transport: str = "udp") -> dict:
+    """{(type, result): n} of mikman_radius_packets_total over `transport` and the auth latency
+    count, one scrape."""
     response = client.get("/metrics")
     assert response.status_code == 200
     counts, latency = {}, 0.0
     for family in text_string_to_metric_families(response.content.decode()):
         for sample in family.samples:
-            if sample.name == "mikman_radius_packets_total":
+            if sample.name == "mikman_radius_packets_total" and sample.labels["transport"] == transport:
                 counts[(sample.labels["type"], sample.labels["result"])] = sample.value
             elif sample.name == "mikman_radius_auth_duration_seconds_count":
                 latency = sample.value
     return {"packets": counts, "latency_count": latency}
 
 
-def wait_for(client, predicate, timeout: float = 10.0) -> dict:
+def wait_for(client, predicate, timeout: float = 10.0, transport: str = "udp") -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        got = radius_samples(client)
+        got = radius_samples(client, transport)
         if predicate(got) or time.monotonic() > deadline:
             return got
         time.sleep(0.2)
