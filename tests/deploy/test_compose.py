@@ -16,6 +16,7 @@ from mikman.dbconfig import parse_pg_url
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE = DEPLOY / "docker-compose.yml"
+RADSEC = DEPLOY / "docker-compose.radsec.yml"  # opt-in override: RadSec on the radius service
 ENV_EXAMPLE = DEPLOY / ".env.example"
 MIKMAN_SERVICES = {"migrate", "web", "worker-poll", "worker-jobs", "worker-alerts", "beat", "radius"}
 # $$ is an escaped dollar; ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, $NAME.
@@ -85,8 +86,12 @@ def generated_env(tmp_path_factory) -> dict[str, str]:
     }
 
 
+def all_used_variables() -> set[str]:
+    return used_variables(COMPOSE.read_text()) | used_variables(RADSEC.read_text())
+
+
 def test_every_variable_used_is_in_env_example():
-    assert used_variables(COMPOSE.read_text()) - set(env_example()) == set()
+    assert all_used_variables() - set(env_example()) == set()
 
 
 def test_env_example_documents_every_variable_and_has_no_unused_one():
@@ -94,7 +99,7 @@ def test_env_example_documents_every_variable_and_has_no_unused_one():
     for number, line in enumerate(lines):
         if line and not line.startswith("#"):
             assert lines[number - 1].startswith("#"), f"no comment above {line!r}"
-    assert set(env_example()) - used_variables(COMPOSE.read_text()) == set()
+    assert set(env_example()) - all_used_variables() == set()
 
 
 def test_env_example_holds_no_secret():
@@ -198,6 +203,24 @@ def test_radius_is_an_opt_in_profile_publishing_udp(compose):
     assert radius["profiles"] == ["radius"]
     assert radius["command"] == ["radius"]
     assert sorted(p.rsplit(":", 1)[-1] for p in radius["ports"]) == ["1812/udp", "1813/udp"]
+    # RadSec is off by default: no TCP port, no certificate mount, no MIKMAN_RADSEC_* in the base file
+    assert not [s for s in strings(compose) if "RADSEC" in s.upper()]
+
+
+def test_radsec_override_publishes_tcp_2083_mounts_the_files_read_only_and_sets_the_env(compose):
+    override = yaml.safe_load(RADSEC.read_text())
+    assert set(override["services"]) == {"radius"}  # touches nothing else
+    radius = override["services"]["radius"]
+    assert [p.rsplit(":", 1)[-1] for p in radius["ports"]] == ["2083/tcp"]
+    assert interpolate(radius["ports"][0], {}) == "2083:2083/tcp"
+    (mount,) = radius["volumes"]
+    source, target, mode = interpolate(mount, env_example()).split(":")
+    assert (source, target, mode) == ("./radsec", "/etc/mikman/radsec", "ro")
+    env = radius["environment"]
+    assert env["MIKMAN_RADSEC_PORT"] == "2083"
+    for name, file in (("CERT", "server.crt"), ("KEY", "server.key"), ("CA", "ca.crt")):
+        assert env[f"MIKMAN_RADSEC_{name}"] == f"{target}/{file}"
+    assert (DEPLOY / "radsec" / "README.md").is_file()  # the default folder exists in a checkout
 
 
 def test_openbao_data_and_secrets_persist_in_volumes(compose):
@@ -258,8 +281,8 @@ def test_make_env_fills_every_secret_and_never_overwrites(generated_env, tmp_pat
 def test_docker_compose_config_accepts_the_file(tmp_path):
     env_file = tmp_path / ".env"
     subprocess.run([str(DEPLOY / "make-env.sh"), str(env_file)], check=True, capture_output=True)
-    for profile in ([], ["--profile", "radius"]):
+    for extra in ([], ["--profile", "radius"], ["-f", str(RADSEC), "--profile", "radius"]):
         subprocess.run(
-            ["docker-compose", "-f", str(COMPOSE), "--env-file", str(env_file), *profile, "config", "-q"],
+            ["docker-compose", "-f", str(COMPOSE), *extra, "--env-file", str(env_file), "config", "-q"],
             check=True,
         )

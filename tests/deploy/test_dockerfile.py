@@ -110,5 +110,5 @@ def test_healthcheck_entrypoint_and_default_command():
 
 def test_dockerignore_keeps_local_state_out_of_the_image():
     ignored = (ROOT / "deploy" / "Dockerfile.dockerignore").read_text().split()
-    for path in (".git", ".venv", "data", "deploy/.env"):
+    for path in (".git", ".venv", "data", "deploy/.env", "deploy/certs", "deploy/radsec"):
         assert path in ignored, path

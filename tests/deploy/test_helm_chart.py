@@ -311,6 +311,60 @@ def test_radius_is_off_by_default_and_a_udp_service_when_on():
     assert [(p["port"], p["protocol"]) for rule in coa for p in rule["ports"]] == [(3799, "UDP")]
 
 
+RADSEC_ON = {"radsec": {"enabled": True, "existingSecret": "radius-tls"}}
+
+
+def test_radsec_is_off_by_default_and_disabled_changes_nothing():
+    on = with_created_secrets()
+    explicit_off = {**on, "radius": {"enabled": True, "radsec": {"enabled": False, "existingSecret": "radius-tls"}}}
+    assert objects(explicit_off) == objects(on)
+    text = json.dumps(objects(on))
+    assert "2083" not in text and "radsec" not in text.lower()
+
+
+def test_radsec_enabled_opens_tcp_2083_mounts_the_secret_read_only_and_sets_the_env():
+    objs = objects({**with_created_secrets(), "radius": {"enabled": True, "hostPort": True, **RADSEC_ON}})
+    radius = [o for o in objs if o["metadata"]["name"].startswith("mk-mikman-radius")]
+    for obj in radius:
+        kubernetes_validate.validate(obj, KUBE_VERSIONS[0], strict=True)
+    service = next(o for o in by_kind(objs, "Service") if o["metadata"]["name"] == "mk-mikman-radius")
+    assert {(p["port"], p["protocol"]) for p in service["spec"]["ports"]} == {
+        (1812, "UDP"),
+        (1813, "UDP"),
+        (2083, "TCP"),
+    }
+    spec = dict(pod_specs(objs))["mk-mikman-radius"]
+    (container,) = spec["containers"]
+    assert {"name": "radsec", "containerPort": 2083, "protocol": "TCP", "hostPort": 2083} in container["ports"]
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "radsec")
+    assert mount == {"name": "radsec", "mountPath": "/etc/mikman/radsec", "readOnly": True}
+    assert {"/tmp", "/var/lib/mikman"} <= {m["mountPath"] for m in container["volumeMounts"]}  # still there
+    volume = next(v for v in spec["volumes"] if v["name"] == "radsec")["secret"]
+    assert volume["secretName"] == "radius-tls" and volume["defaultMode"] == 0o440
+    assert [i["key"] for i in volume["items"]] == ["tls.crt", "tls.key", "ca.crt"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env == {
+        "MIKMAN_RADSEC_PORT": "2083",
+        "MIKMAN_RADSEC_CERT": "/etc/mikman/radsec/tls.crt",
+        "MIKMAN_RADSEC_KEY": "/etc/mikman/radsec/tls.key",
+        "MIKMAN_RADSEC_CA": "/etc/mikman/radsec/ca.crt",
+    }
+    policies = {p["metadata"]["name"]: p for p in by_kind(objs, "NetworkPolicy")}
+    ingress = policies["mk-mikman-radius-ingress"]["spec"]["ingress"]
+    assert [(p["port"], p["protocol"]) for rule in ingress for p in rule["ports"]] == [
+        (1812, "UDP"),
+        (1813, "UDP"),
+        (2083, "TCP"),
+    ]
+    # the Secret's contents are the cluster's: nothing of it is rendered
+    assert not [o for o in by_kind(objs, "Secret") if o["metadata"]["name"] == "radius-tls"]
+
+
+def test_radsec_without_a_secret_name_is_refused():
+    with helm.Chart.load(CHART) as chart, pytest.raises(helm.HelmError, match="existingSecret"):
+        chart.render({"radius": {"enabled": True, "radsec": {"enabled": True}}}, name="mk", namespace="mikman")
+
+
 def test_schema_rejects_values_that_would_break_the_invariants():
     with helm.Chart.load(CHART) as chart:
         for bad in (
