@@ -207,7 +207,7 @@ def simulator_control(control_url: str, method: str, path: str, body: dict | Non
 
 def simulator_subscriber_login(control_url: str, index: int, user: str, password: str, **options) -> dict:
     """Make simulated router `index` log a hotspot/PPP subscriber in against its `/radius`
-    servers (control endpoint `POST /subscribers`): {"result": accept|reject|timeout|no-radius, …}.
+    servers (control endpoint `POST /subscribers`): {"result": accept|reject|timeout|no-radius|not-sent, …}.
     ValueError for input the simulator refuses; SimulatorUnavailable when it is not running."""
     return simulator_control(
         control_url, "POST", "/subscribers", {"index": index, "user": user, "password": password, **options}

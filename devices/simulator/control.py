@@ -9,7 +9,7 @@ POST /devices/<i>/cli     {"text": "/ip address print"}  -> {"output": ..., "err
 GET  /devices/<i>/export[?show-sensitive=1]              -> {"export": ...}
 POST /subscribers {"index": i, "user": .., "password": .., "service": "hotspot"|"ppp",
                    "method": "pap"|"chap"|"mschap2", "rate_bps": 8000000, "interim_interval": s,
-                   "mac": .., "address": ..}   -> {"result": "accept"|"reject"|"timeout"|"no-radius", ...}
+                   "mac": .., "address": ..}   -> {"result": "accept"|"reject"|"timeout"|"no-radius"|"not-sent", ...}
 GET  /subscribers?index=i          -> {"sessions": [...], "ended": [...]}   (the device as RADIUS NAS)
 POST /subscribers/logout {"index": i, "user": .. | "session_id": ..}  -> {"ended": n}
 """

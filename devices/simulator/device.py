@@ -407,6 +407,8 @@ class SimDevice:
         if down and self._fault_cycle != cycle:
             self._fault_cycle = cycle
             self.drop_connections()
+            if fault.kind == "reboot-loop" and self.nas is not None:
+                self.nas.device_rebooted()
 
     # ------------------------------------------------------------------ connections
     def attach(self, closer: Callable[[], None], proto: str | None = None) -> int:
@@ -951,6 +953,8 @@ class SimDevice:
             self.generation += 1
             self.log("system,info", f"system {reason} by {user.name if user else 'system'}")
         self.drop_connections()
+        if self.nas is not None:
+            self.nas.device_rebooted()  # its RADIUS sessions end; Accounting-On once it is back
         if self.ctx.on_change is not None:
             self.ctx.on_change(self)
 

@@ -239,6 +239,7 @@ class Fleet:
 
             dev = self.device(index)
             nas = self._nas[index] = DeviceNas(dev, self.nas_address(index), self.radius_interim)
+            nas.loop = self.loop
             dev.nas = nas
         return nas
 

@@ -13,6 +13,12 @@ Disconnect-Request (ends the session: Stop with Admin-Reset, Disconnect-ACK; NAK
 Error-Cause 503 for an unknown session) and CoA-Request (a new Mikrotik-Rate-Limit for the live
 session, CoA-ACK); requests with a bad authenticator or from no configured server are dropped.
 
+The NAS follows its device: a reboot (`/system reboot`, the upgrade's reboot, a reboot-loop
+fault's down phase) ends every session without a Stop, as the sessions do not survive the boot,
+and once the device is up again it sends Accounting-On (RFC 2866, Acct-Status-Type 7) to each
+accounting server, which closes that NAS's open sessions there. While the device is rebooting,
+offline or black-holed it sends nothing (a login answers "not-sent") and drops Disconnect/CoA.
+
 Sessions run on real time; `Fleet(radius_interim=…)` or `login(interim_interval=…)` compresses
 the interim interval for tests. Byte limits from the reply (Mikrotik-*-Limit) are shown on the
 session row but not enforced locally: ending sessions for limits is the server's job here.
@@ -175,6 +181,9 @@ class DeviceNas:
         self._listening: tuple[str, int] | None = None
         self._serial = itertools.count(1)
         self._cancelled: set[asyncio.Task] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None  # the fleet's: reboots arrive from any thread
+        self._boot_task: asyncio.Task | None = None
+        self.accounting_on_sent = 0
 
     # --- configuration ----------------------------------------------------------------------
     def servers(self, service: str) -> list[RadiusServerEntry]:
@@ -231,7 +240,8 @@ class DeviceNas:
         interim_interval: float | None = None,
     ) -> dict[str, Any]:
         """Authenticate `user` like a hotspot/PPP login. Returns {"result": "accept" | "reject" |
-        "timeout" | "no-radius", "reason", "session": {...} on accept}."""
+        "timeout" | "no-radius" | "not-sent" (the device is down/black-holed), "reason",
+        "session": {...} on accept}."""
         if service not in SERVICES:
             raise ValueError(f"service must be one of {', '.join(SERVICES)}")
         method = method or ("pap" if service == "hotspot" else "mschap2")
@@ -241,6 +251,10 @@ class DeviceNas:
             raise ValueError("user is required")
         if rate_bps < 0:
             raise ValueError("rate_bps must not be negative")
+        self.loop = asyncio.get_running_loop()
+        why = self.silent()
+        if why:
+            return {"result": "not-sent", "reason": f"the router is {why}: no Access-Request sent"}
         await self.sync_incoming()
         servers = self.servers(service)
         if not servers:
@@ -368,6 +382,8 @@ class DeviceNas:
             await asyncio.sleep(max(0.01, min(waits)))
 
     async def _account(self, session: Subscriber, status: str, cause: str | None = None) -> bool:
+        if self.silent():
+            return False  # nothing leaves a device that is down or cut off
         server = session.server
         now = time.monotonic()
         session.advance(now)
@@ -406,9 +422,83 @@ class DeviceNas:
             return False
         return True
 
+    # --- following the device: reboots, offline, black hole ---------------------------------
+    def silent(self) -> str:
+        """Why the device neither sends nor answers RADIUS now ("rebooting", "offline", …); "" if it does."""
+        dev = self.device
+        if dev.is_rebooting():
+            return "rebooting"
+        fault = dev.fault
+        if fault is not None and (fault.kind == "blackhole" or fault.is_down(reboot_s=dev.ctx.reboot_seconds)):
+            return "rebooting" if fault.kind == "reboot-loop" else fault.kind
+        return ""
+
+    def device_rebooted(self) -> None:
+        """From any thread, when the device goes down for a reboot: end its sessions, then
+        Accounting-On once it is back (see the module docstring)."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return  # the NAS never ran: nothing to end, nobody to tell
+        loop.call_soon_threadsafe(self._rebooted)
+
+    def _rebooted(self) -> None:
+        now = time.monotonic()
+        for session in list(self.sessions.values()):
+            del self.sessions[session.session_id]
+            session.ended = "NAS-Reboot"
+            session.advance(now)
+            if session.task is not None:
+                session.task.cancel()
+                self._cancelled.add(session.task)
+                session.task.add_done_callback(self._cancelled.discard)
+            self.ended.append({**session.describe(now), "terminate_cause": "NAS-Reboot"})
+        del self.ended[:-50]
+        self.device.generation += 1
+        self.close_incoming()
+        if self._boot_task is None or self._boot_task.done():
+            self._boot_task = asyncio.get_running_loop().create_task(self._after_boot())
+
+    async def _after_boot(self) -> None:
+        while self.silent():
+            await asyncio.sleep(0.05)
+        with contextlib.suppress(OSError):
+            await self.sync_incoming()
+        sent = set()
+        for server in self.servers("hotspot") + self.servers("ppp"):
+            target = (server.address, server.acct_port, server.secret)
+            if target not in sent:
+                sent.add(target)
+                await self._accounting_on(server)
+
+    async def _accounting_on(self, server: RadiusServerEntry) -> bool:
+        packet = Packet(Code.ACCOUNTING_REQUEST, secret=server.secret)
+        packet.add("Acct-Status-Type", "Accounting-On")
+        packet.add("Acct-Session-Id", "00000000")  # RFC 2866: in every Accounting-Request
+        packet.add("NAS-Identifier", self.device.identity)
+        packet.add("NAS-IP-Address", self.source)
+        try:
+            async with RadiusClient(
+                server.address,
+                server.acct_port,
+                server.secret,
+                timeout=max(server.timeout, ACCOUNTING_TIMEOUT),
+                retries=ACCOUNTING_RETRIES,
+                source=self.source,
+            ) as client:
+                await client.send(packet)
+        except (RadiusTimeout, OSError):
+            self.device.log("radius,warning", f"accounting-on to {server.address}: no answer")
+            return False
+        self.accounting_on_sent += 1
+        return True
+
     # --- Disconnect / CoA -------------------------------------------------------------------
     def incoming(self, data: bytes, source: str) -> bytes | None:
-        """Answer one Disconnect-/CoA-Request; None (dropped) when it cannot be verified."""
+        """Answer one Disconnect-/CoA-Request; None (dropped) when it cannot be verified or the
+        device is down or black-holed."""
+        if self.silent():
+            self.incoming_stats["dropped"] += 1
+            return None
         entries = [
             row
             for row in self.device.state.tables.get("/radius", ())
@@ -525,6 +615,8 @@ class DeviceNas:
     async def close(self) -> None:
         """Stop timers and the listener (no Stops: the device is going away with the fleet)."""
         tasks = [s.task for s in self.sessions.values() if s.task is not None] + list(self._cancelled)
+        if self._boot_task is not None:
+            tasks.append(self._boot_task)
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -117,10 +117,13 @@ def _write_tenant(tenant_id, batch: TenantBatch) -> None:
             # a fixed order: two workers writing the same sessions never deadlock
             raw.executemany(SESSION_UPSERT, sorted(batch.sessions.values(), key=lambda r: (str(r[4]), r[5])))
         for nas_id, at in batch.nas_reboots:
+            # only sessions begun before the Accounting-On: a login after the reboot whose Start
+            # is in this same batch (written just above) stays open
             raw.execute(
                 "UPDATE radius_session SET status = 'closed', ended_at = %s, updated_at = %s, "
-                "terminate_cause = 'nas-reboot' WHERE tenant_id = %s AND nas_id = %s AND status = 'active'",
-                [at, at, tenant_id, nas_id],
+                "terminate_cause = 'nas-reboot' WHERE tenant_id = %s AND nas_id = %s AND status = 'active' "
+                "AND started_at <= %s",
+                [at, at, tenant_id, nas_id, at],
             )
         for up_id, (state, started_at, ends_at) in sorted(batch.queue.items(), key=lambda item: str(item[0])):
             UserProfile.objects.filter(tenant_id=tenant_id, pk=up_id).update(

@@ -78,3 +78,43 @@ def test_transfer_limit_used_up_rejects_with_reason(running):
     with tenant_context(running.um.acme.id):
         log = AuthLog.objects.filter(username="capped", result="reject").get()
     assert log.reason == "transfer limit reached for user <capped>"
+
+
+def test_accounting_on_closes_the_nas_sessions_once_and_spares_a_login_after_it(um):
+    """RFC 2866 Accounting-On (the NAS rebooted): its open sessions end with cause nas-reboot;
+    retransmissions change nothing, and a Start right behind it (same write batch) stays open."""
+    import socket
+
+    from radius.server.tests.conftest import ServerThread
+
+    with ServerThread(flush_interval=0.3) as server:  # a wide batch: the On and the Start share it
+        port = server.acct_port
+        for session_id in ("old-1", "old-2"):
+            assert exchange(accounting_request("Start", session_id), port).code == Code.ACCOUNTING_RESPONSE
+        on = Packet(Code.ACCOUNTING_REQUEST, secret=SECRET_A.encode())
+        on.add("Acct-Status-Type", "Accounting-On")
+        on.add("Acct-Session-Id", "00000000")
+        on_data = on.encode()
+        start = accounting_request("Start", "new-1").encode()
+        with (
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
+        ):
+            for sock in (a, b):
+                sock.bind(("127.0.0.1", 0))
+                sock.settimeout(3)
+            a.sendto(on_data, ("127.0.0.1", port))
+            b.sendto(start, ("127.0.0.1", port))
+            a.recvfrom(4096), b.recvfrom(4096)
+        with tenant_context(um.acme.id):
+            first = {s.acct_session_id: (s.status, s.terminate_cause, s.ended_at) for s in Session.objects.all()}
+        assert {k: v[:2] for k, v in first.items()} == {
+            "old-1": ("closed", "nas-reboot"),
+            "old-2": ("closed", "nas-reboot"),
+            "new-1": ("active", ""),
+        }
+        for _ in range(2):  # the same bytes from new source ports: past the duplicate cache
+            assert exchange(on, port, data=on_data).code == Code.ACCOUNTING_RESPONSE
+        with tenant_context(um.acme.id):
+            again = {s.acct_session_id: (s.status, s.terminate_cause, s.ended_at) for s in Session.objects.all()}
+    assert {k: again[k] for k in ("old-1", "old-2")} == {k: first[k] for k in ("old-1", "old-2")}

@@ -1,6 +1,7 @@
 """End to end over real sockets: simulated routers (devices.simulator as NAS) against our RADIUS
 server and PostgreSQL — login, interim usage in the sessions API, Disconnect-Request at the
-transfer limit, CoA throttling instead for a throttling limitation, and tenant isolation."""
+transfer limit, CoA throttling instead for a throttling limitation, tenant isolation, and the NAS
+following its device (a reboot closes its sessions by Accounting-On; offline sends nothing)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 
 from devices.simulator.testing import running_fleet
 from radius.models import AuthLog, Limitation, Session
+from radius.protocol.client import RadiusClient, RadiusTimeout
+from radius.protocol.packet import Code, Packet
 from radius.server.tests.conftest import ServerThread, make_profile, make_radius_user, make_router
 from radius.tests.support import url
 from tenants.context import tenant_context
@@ -41,7 +44,9 @@ def _wait(predicate, timeout: float = 8.0, what: str = "condition"):
 
 @pytest.fixture(scope="module")
 def fleet():
-    with running_fleet(count=2, seed=5, protocols=(), base_address=BASE, radius_interim=0.2) as info:
+    with running_fleet(
+        count=2, seed=5, protocols=(), base_address=BASE, radius_interim=0.2, reboot_seconds=0.3
+    ) as info:
         yield info["fleet"]
 
 
@@ -86,7 +91,7 @@ def world(transactional_db, fleet):
                 },
             )
             dev.set("/radius/incoming", None, {"accept": "yes", "port": str(coa_ports[index])})
-        yield SimpleNamespace(server=server, acme=acme, globex=globex, api=api_client(admin))
+        yield SimpleNamespace(server=server, acme=acme, globex=globex, api=api_client(admin), coa_ports=coa_ports)
         for index in range(2):
             for session in fleet.subscribers(index):
                 fleet.subscriber_logout(index, session_id=session["session_id"])
@@ -156,3 +161,82 @@ def test_a_nas_of_one_tenant_cannot_authenticate_a_user_of_another(fleet, world)
         assert not Session.objects.filter(username="shared").exists()
         rejected = AuthLog.objects.filter(username="onlyb", result="reject")
         _wait(rejected.exists, what="the logged reject (written in batches)")
+
+
+def _globex_sessions(world) -> dict[str, tuple]:
+    with tenant_context(world.globex.id):
+        return {
+            s.acct_session_id: (s.status, s.terminate_cause, s.ended_at)
+            for s in Session.objects.filter(nas__name="globex-hotspot")
+        }
+
+
+def test_a_rebooted_router_ends_its_sessions_and_its_accounting_on_closes_them_on_the_platform(fleet, world):
+    ids = set()
+    for user, password in (("shared", "globex-pw"), ("onlyb", "onlyb-pw")):
+        result = fleet.subscriber_login(1, user, password)
+        assert result["result"] == "accept", result
+        ids.add(result["session"]["session_id"])
+    _wait(lambda: {k for k, v in _globex_sessions(world).items() if v[0] == "active"} == ids, what="2 active")
+    output = fleet.device(1).cli("/system reboot")  # the CLI command, as an admin types it
+    assert "failure" not in output and "bad command" not in output, output
+    _wait(lambda: not fleet.subscribers(1), what="the simulator to drop its sessions")
+    assert {e["session_id"]: e["terminate_cause"] for e in fleet.nas(1).ended[-2:]} == dict.fromkeys(ids, "NAS-Reboot")
+    # while it boots it sends nothing
+    down = fleet.subscriber_login(1, "shared", "globex-pw")
+    assert down == {"result": "not-sent", "reason": "the router is rebooting: no Access-Request sent"}
+    closed = _wait(
+        lambda: (rows := _globex_sessions(world)) and all(v[0] == "closed" for v in rows.values()) and rows,
+        what="Accounting-On to close the sessions",
+    )
+    assert {k: v[1] for k, v in closed.items()} == dict.fromkeys(ids, "nas-reboot")
+    assert fleet.nas(1).accounting_on_sent == 1
+    # back up: a new login is a new open session; a repeated Accounting-On changes nothing closed
+    again = fleet.subscriber_login(1, "onlyb", "onlyb-pw")
+    assert again["result"] == "accept", again
+    new_id = again["session"]["session_id"]
+    _wait(lambda: _globex_sessions(world).get(new_id, ("",))[0] == "active", what="the new session")
+    fleet.subscriber_logout(1, session_id=new_id)
+    _wait(lambda: _globex_sessions(world)[new_id][0] == "closed", what="the new session's Stop")
+    server = fleet.nas(1).servers("hotspot")[0]
+    assert fleet._on_loop(fleet.nas(1)._accounting_on(server)) is True
+    assert fleet._on_loop(fleet.nas(1)._accounting_on(server)) is True
+    time.sleep(0.2)  # two flush intervals
+    after = _globex_sessions(world)
+    assert {k: after[k] for k in closed} == closed
+    assert after[new_id][1] == "user-request"
+
+
+def test_an_offline_or_black_holed_router_sends_no_login_and_answers_no_disconnect(fleet, world):
+    nas = fleet.nas(1)
+    fleet._on_loop(nas.sync_incoming())  # /radius incoming accept=yes: listening on its CoA port
+    device = fleet.device(1)
+    secret = SECRET_B.encode()
+
+    def disconnect() -> str:
+        request = Packet(Code.DISCONNECT_REQUEST, secret=secret)
+        request.add("User-Name", "shared")
+
+        async def send():
+            async with RadiusClient(
+                fleet.nas_address(1), world.coa_ports[1], secret, timeout=0.3, retries=1, source="127.0.0.1"
+            ) as client:
+                return (await client.send(request)).code
+
+        try:
+            return Code(fleet._on_loop(send())).name
+        except RadiusTimeout:
+            return "no answer"
+
+    assert disconnect() == "DISCONNECT_NAK"  # up: it answers (no such session)
+    requests = world.server.stats.access_requests
+    try:
+        for fault in ("offline", "blackhole"):
+            device.set_fault(fault)
+            result = fleet.subscriber_login(1, "shared", "globex-pw")
+            assert result == {"result": "not-sent", "reason": f"the router is {fault}: no Access-Request sent"}
+            assert disconnect() == "no answer"
+        assert world.server.stats.access_requests == requests
+    finally:
+        device.set_fault(None)
+    assert fleet.subscriber_login(1, "shared", "globex-pw")["result"] == "accept"
