@@ -240,3 +240,20 @@ def test_an_offline_or_black_holed_router_sends_no_login_and_answers_no_disconne
     finally:
         device.set_fault(None)
     assert fleet.subscriber_login(1, "shared", "globex-pw")["result"] == "accept"
+
+
+def test_a_reboot_loop_fault_ends_the_sessions_at_each_down_phase(fleet, world):
+    sent = fleet.nas(1).accounting_on_sent
+    fleet.set_fault(1, "reboot-loop:1s")  # up 1 s, down for the reboot (0.3 s), again
+    try:
+        result = fleet.subscriber_login(1, "shared", "globex-pw")
+        assert result["result"] == "accept", result
+        session_id = result["session"]["session_id"]
+        _wait(lambda: _globex_sessions(world).get(session_id, ("",))[0] == "active", what="the session")
+        _wait(lambda: not fleet.subscribers(1), what="the loop's reboot to end the session")
+        assert fleet.nas(1).ended[-1]["terminate_cause"] == "NAS-Reboot"
+        _wait(lambda: fleet.nas(1).accounting_on_sent > sent, what="Accounting-On after the reboot")
+        closed = _wait(lambda: (row := _globex_sessions(world)[session_id])[0] == "closed" and row, what="closed")
+        assert closed[1] == "nas-reboot"
+    finally:
+        fleet.set_fault(1, None)
