@@ -213,3 +213,30 @@ def bench_profile(tenant, name: str = "bench"):
         set_secret(profile, "password", PASSWORD)
         profile.save()
     return profile
+
+
+def api_fleet_devices(tenant, profile, count: int, port: int, *, name: str, interval: int, spread_from=None) -> list:
+    """Unsaved Devices for simulator devices 0..count-1 (API on the shared `port`, no fallback),
+    named `name.format(i)`. With `spread_from` (a datetime) their first polls spread evenly over
+    one interval from then."""
+    from datetime import timedelta
+
+    from devices.models import Device
+    from devices.simulator.fleet import address_of
+
+    devices = []
+    for i in range(count):
+        device = Device(
+            tenant=tenant,
+            name=name.format(i),
+            host=address_of(i),
+            api_port=port,
+            protocol="api",
+            fallback_protocols=[],
+            credential_profile=profile,
+            poll_interval_s=interval,
+        )
+        if spread_from is not None:
+            device.next_poll_at = spread_from + timedelta(seconds=interval * i / count)
+        devices.append(device)
+    return devices

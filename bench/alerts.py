@@ -43,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from _common import (
+    api_fleet_devices,
     bench_profile,
     free_port,
     percentile,
@@ -247,7 +248,6 @@ def fault_to_notify(args) -> list[float]:
     from devices.alerts import services
     from devices.models import AlertRule, Device
     from devices.polling.tasks import poll_schedule
-    from devices.simulator.fleet import address_of
     from tenants.access import TenantAccess
     from tenants.context import tenant_context
     from tenants.models import User
@@ -270,20 +270,9 @@ def fault_to_notify(args) -> list[float]:
             )
             profile = bench_profile(tenant)
             Device.objects.bulk_create(
-                [
-                    Device(
-                        tenant=tenant,
-                        name=f"live-{i:03d}",
-                        host=address_of(i),
-                        api_port=port,
-                        protocol="api",
-                        fallback_protocols=[],
-                        credential_profile=profile,
-                        poll_interval_s=args.interval,
-                        next_poll_at=now + timedelta(seconds=args.interval * i / args.fleet),
-                    )
-                    for i in range(args.fleet)
-                ]
+                api_fleet_devices(
+                    tenant, profile, args.fleet, port, name="live-{:03d}", interval=args.interval, spread_from=now
+                )
             )
         workers = [
             start_worker("poll", "alertbench-poll", pool="threads", concurrency=4),

@@ -31,6 +31,7 @@ import time
 import uuid
 
 from _common import (
+    api_fleet_devices,
     bench_profile,
     proc_cpu_s,
     setup_django,
@@ -47,7 +48,6 @@ use_django_settings()
 def register(count: int, port: int):
     """(tenant, operator user, [device ids]); devices and jobs of an earlier run are replaced."""
     from devices.models import Device, Job
-    from devices.simulator.fleet import address_of
     from tenants.context import tenant_context
     from tenants.models import Membership, Tenant, User
 
@@ -60,20 +60,7 @@ def register(count: int, port: int):
         Job.objects.filter(tenant=tenant).delete()
         Device.objects.filter(tenant=tenant).delete()
         profile = bench_profile(tenant)
-        devices = [
-            Device(
-                id=uuid.uuid4(),
-                tenant=tenant,
-                name=f"bench-{i:05d}",
-                host=address_of(i),
-                api_port=port,
-                protocol="api",
-                fallback_protocols=[],
-                credential_profile=profile,
-                poll_interval_s=3600,
-            )
-            for i in range(count)
-        ]
+        devices = api_fleet_devices(tenant, profile, count, port, name="bench-{:05d}", interval=3600)
         Device.objects.bulk_create(devices, batch_size=2000)
     return tenant, user, [str(d.id) for d in devices]
 

@@ -30,11 +30,11 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from _common import (
     PASSWORD,
+    api_fleet_devices,
     bench_profile,
     percentile,
     proc_cpu_s,
@@ -52,7 +52,6 @@ use_django_settings()
 def register(count: int, port: int, interval: int) -> tuple[str, list[tuple[str, str]]]:
     """(tenant id, [(device id, address)]); devices of an earlier run are replaced."""
     from devices.models import Device
-    from devices.simulator.fleet import address_of
     from tenants.context import tenant_context
     from tenants.models import Tenant
 
@@ -61,21 +60,9 @@ def register(count: int, port: int, interval: int) -> tuple[str, list[tuple[str,
         Device.objects.filter(tenant=tenant).delete()  # cascades over every device table: seconds
         now = datetime.now(UTC)  # first polls spread over one interval from here, not from before the delete
         profile = bench_profile(tenant)
-        devices = [
-            Device(
-                id=uuid.uuid4(),
-                tenant=tenant,
-                name=f"bench-{i:05d}",
-                host=address_of(i),
-                api_port=port,
-                protocol="api",
-                fallback_protocols=[],
-                credential_profile=profile,
-                poll_interval_s=interval,
-                next_poll_at=now + timedelta(seconds=interval * i / count),
-            )
-            for i in range(count)
-        ]
+        devices = api_fleet_devices(
+            tenant, profile, count, port, name="bench-{:05d}", interval=interval, spread_from=now
+        )
         Device.objects.bulk_create(devices, batch_size=2000)
     return str(tenant.id), [(str(d.id), d.host) for d in devices]
 
