@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -43,51 +42,23 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mikman.settings.dev")
-os.environ.setdefault("DJANGO_DEBUG", "false")
+from _common import (
+    api_fleet_devices,
+    bench_profile,
+    free_port,
+    percentile,
+    proc_cpu_s,
+    proc_rss_mb,
+    setup_django,
+    start_simulator,
+    start_worker,
+    stop,
+    use_django_settings,
+)
 
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-from poll import PASSWORD, free_port, percentile, proc_cpu_s, proc_rss_mb, start_simulator  # noqa: E402
+use_django_settings()
 
 SIGNING_SECRET = "alertbench-signing-secret"
-
-
-def start_worker(queues: str, name: str, pool: str = "solo", concurrency: int = 1) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            os.path.join(os.path.dirname(sys.executable), "celery"),
-            "-A",
-            "mikman",
-            "worker",
-            "-Q",
-            queues,
-            "--pool",
-            pool,
-            "-c",
-            str(concurrency),
-            "--loglevel",
-            "WARNING",
-            "-n",
-            f"{name}-{os.getpid()}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=dict(os.environ, DJANGO_DEBUG="false"),
-    )
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def fresh_tenant(slug: str):
@@ -275,10 +246,8 @@ def fault_to_notify(args) -> list[float]:
     from django.conf import settings
 
     from devices.alerts import services
-    from devices.models import AlertRule, CredentialProfile, Device
+    from devices.models import AlertRule, Device
     from devices.polling.tasks import poll_schedule
-    from devices.services import set_secret
-    from devices.simulator.fleet import address_of
     from tenants.access import TenantAccess
     from tenants.context import tenant_context
     from tenants.models import User
@@ -299,26 +268,11 @@ def fault_to_notify(args) -> list[float]:
             services.save_channel(
                 access, None, {"name": "bench hook", "kind": "webhook"}, {"url": receiver.url, "secret": SIGNING_SECRET}
             )
-            profile = CredentialProfile.objects.filter(name="bench").first()
-            if profile is None:
-                profile = CredentialProfile(tenant=tenant, name="bench", username="admin")
-                set_secret(profile, "password", PASSWORD)
-                profile.save()
+            profile = bench_profile(tenant)
             Device.objects.bulk_create(
-                [
-                    Device(
-                        tenant=tenant,
-                        name=f"live-{i:03d}",
-                        host=address_of(i),
-                        api_port=port,
-                        protocol="api",
-                        fallback_protocols=[],
-                        credential_profile=profile,
-                        poll_interval_s=args.interval,
-                        next_poll_at=now + timedelta(seconds=args.interval * i / args.fleet),
-                    )
-                    for i in range(args.fleet)
-                ]
+                api_fleet_devices(
+                    tenant, profile, args.fleet, port, name="live-{:03d}", interval=args.interval, spread_from=now
+                )
             )
         workers = [
             start_worker("poll", "alertbench-poll", pool="threads", concurrency=4),
@@ -365,11 +319,7 @@ def fault_to_notify(args) -> list[float]:
         for worker in workers:
             stop(worker)
         receiver.server.shutdown()
-        sim.send_signal(signal.SIGINT)
-        try:
-            sim.wait(20)
-        except subprocess.TimeoutExpired:
-            sim.kill()
+        stop(sim, signal.SIGINT, 20)
 
 
 def main() -> int:
@@ -394,21 +344,12 @@ def main() -> int:
     if args.tick:
         os.environ["POLL_SCHEDULE_EVERY_S"] = str(args.tick)  # read by the settings of this process and the workers
 
-    import django
-
-    django.setup()
+    redis_proc = setup_django()
     from django.conf import settings
     from django.db import transaction
 
     from devices.polling.partitions import maintain
 
-    redis_proc = None
-    if not os.environ.get("REDIS_URL"):
-        from mikman import dbconfig
-        from mikman.launcher import embedded
-        from mikman.secrets_store import data_dir
-
-        redis_proc = embedded.start_redis(data_dir(), dbconfig.embedded_redis_port())
     try:
         with transaction.atomic():
             maintain()

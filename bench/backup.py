@@ -26,68 +26,30 @@ Last line:
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mikman.settings.dev")
-os.environ.setdefault("DJANGO_DEBUG", "false")
+from _common import (
+    bench_profile,
+    free_port,
+    proc_cpu_s,
+    setup_django,
+    start_simulator,
+    start_worker,
+    stop,
+    use_django_settings,
+)
 
-PASSWORD = "sim-admin"
+use_django_settings()
+
 TENANT_SLUG = "bench-backup"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_simulator(count: int, seed: int, latency_ms: float, port: int, base: str) -> tuple[subprocess.Popen, dict]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "devices.simulator",
-        "--count",
-        str(count),
-        "--seed",
-        str(seed),
-        "--protocols",
-        "ssh",
-        "--ssh-port",
-        str(port),
-        "--config-bulk",
-        "--base-address",
-        base,
-        "--list",
-        "0",
-    ]
-    if latency_ms > 0:
-        cmd += ["--latency", f"lognormal:{latency_ms:g}ms:0.5"]
-    sim = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 300
-    assert sim.stdout is not None
-    while time.time() < deadline:
-        line = sim.stdout.readline()
-        if not line:
-            raise SystemExit("simulator exited before READY")
-        if line.startswith("READY "):
-            return sim, json.loads(line[6:])
-    raise SystemExit("simulator not READY in time")
 
 
 def register(fleets: list[tuple[int, str, int]]) -> str:
     """Devices for [(count, base address, ssh port)]; returns the tenant id. Earlier runs' devices
     (and so their backups) and blobs are removed first."""
-    from devices.models import BackupPolicy, ConfigBlob, CredentialProfile, Device
-    from devices.services import set_secret
+    from devices.models import BackupPolicy, ConfigBlob, Device
     from devices.simulator.fleet import address_of
     from tenants.context import tenant_context
     from tenants.models import Tenant
@@ -97,11 +59,7 @@ def register(fleets: list[tuple[int, str, int]]) -> str:
         Device.objects.filter(tenant=tenant).delete()
         ConfigBlob.objects.filter(tenant=tenant).delete()
         BackupPolicy.objects.filter(tenant=tenant).delete()
-        profile = CredentialProfile.objects.filter(tenant=tenant, name="bench").first()
-        if profile is None:
-            profile = CredentialProfile(tenant=tenant, name="bench", username="admin")
-            set_secret(profile, "password", PASSWORD)
-            profile.save()
+        profile = bench_profile(tenant)
         devices = []
         for f, (count, base, port) in enumerate(fleets):
             for i in range(count):
@@ -164,19 +122,6 @@ def storage(tenant_id: str) -> dict:
     }
 
 
-def proc_cpu_s(pid: int) -> float:
-    import psutil
-
-    p = psutil.Process(pid)
-    total = p.cpu_times().user + p.cpu_times().system
-    for child in p.children(recursive=True):
-        try:
-            total += child.cpu_times().user + child.cpu_times().system
-        except psutil.Error:
-            pass
-    return total
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=1000)
@@ -189,18 +134,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="give up on a round after this many seconds")
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
+    redis_proc = setup_django()
     from django.utils import timezone
-
-    redis_proc = None
-    if not os.environ.get("REDIS_URL"):
-        from mikman import dbconfig
-        from mikman.launcher import embedded
-        from mikman.secrets_store import data_dir
-
-        redis_proc = embedded.start_redis(data_dir(), dbconfig.embedded_redis_port())
 
     sims, fleets = [], []
     shares = [
@@ -216,40 +151,21 @@ def main() -> int:
     try:
         for k, count in enumerate(shares):
             port, base = free_port(), f"127.{10 + k}.0.0"
-            sim, _ready = start_simulator(count, 1 + k, args.latency_ms, port, base)
+            sim, _ready = start_simulator(
+                count,
+                args.latency_ms,
+                port,
+                protocol="ssh",
+                seed=1 + k,
+                extra=("--config-bulk", "--base-address", base),
+            )
             sims.append(sim)
             fleets.append((count, base, port))
         tenant_id = register(fleets)
         print(f"registered {args.devices} devices for tenant {TENANT_SLUG} ({tenant_id})", flush=True)
         batch = args.batch or max(10, -(-args.devices // (args.processes * 4)))
-        env = dict(
-            os.environ,
-            DJANGO_DEBUG="false",
-            BACKUP_CONCURRENCY=str(args.concurrency),
-            BACKUP_BATCH_SIZE=str(batch),
-            LOG_LEVEL="WARNING",
-        )
-        worker = subprocess.Popen(
-            [
-                os.path.join(os.path.dirname(sys.executable), "celery"),
-                "-A",
-                "mikman",
-                "worker",
-                "-Q",
-                "jobs",
-                "-c",
-                str(args.processes),
-                "--loglevel",
-                "WARNING",
-                "-n",
-                f"backupbench-{os.getpid()}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        env = dict(BACKUP_CONCURRENCY=str(args.concurrency), BACKUP_BATCH_SIZE=str(batch), LOG_LEVEL="WARNING")
+        worker = start_worker("jobs", "backupbench", concurrency=args.processes, env=env)
         # worker start-up (imports, forking) is not part of a backup round: wait until it answers
         from tenants.tasks import untenanted_probe
 
@@ -302,18 +218,9 @@ def main() -> int:
         )
         return 0
     finally:
-        if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        stop(worker)
         for sim in sims:
-            sim.terminate()
-            try:
-                sim.wait(10)
-            except subprocess.TimeoutExpired:
-                sim.kill()
+            stop(sim, wait=10)
         if redis_proc is not None:
             redis_proc.terminate()
 

@@ -25,27 +25,29 @@ Last line:
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mikman.settings.dev")
-os.environ.setdefault("DJANGO_DEBUG", "false")
+from _common import (
+    api_fleet_devices,
+    bench_profile,
+    proc_cpu_s,
+    setup_django,
+    start_api_fleet,
+    start_worker,
+    stop,
+    use_django_settings,
+    worker_name,
+)
 
-from poll import PASSWORD, free_port, proc_cpu_s, start_simulator  # noqa: E402 - after sys.path
+use_django_settings()
 
 
 def register(count: int, port: int):
     """(tenant, operator user, [device ids]); devices and jobs of an earlier run are replaced."""
-    from devices.models import CredentialProfile, Device, Job
-    from devices.services import set_secret
-    from devices.simulator.fleet import address_of
+    from devices.models import Device, Job
     from tenants.context import tenant_context
     from tenants.models import Membership, Tenant, User
 
@@ -57,52 +59,16 @@ def register(count: int, port: int):
         Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": "operator"})
         Job.objects.filter(tenant=tenant).delete()
         Device.objects.filter(tenant=tenant).delete()
-        profile = CredentialProfile.objects.filter(tenant=tenant, name="bench").first()
-        if profile is None:
-            profile = CredentialProfile(tenant=tenant, name="bench", username="admin")
-            set_secret(profile, "password", PASSWORD)
-            profile.save()
-        devices = [
-            Device(
-                id=uuid.uuid4(),
-                tenant=tenant,
-                name=f"bench-{i:05d}",
-                host=address_of(i),
-                api_port=port,
-                protocol="api",
-                fallback_protocols=[],
-                credential_profile=profile,
-                poll_interval_s=3600,
-            )
-            for i in range(count)
-        ]
+        profile = bench_profile(tenant)
+        devices = api_fleet_devices(tenant, profile, count, port, name="bench-{:05d}", interval=3600)
         Device.objects.bulk_create(devices, batch_size=2000)
     return tenant, user, [str(d.id) for d in devices]
 
 
-def start_worker(procs: int) -> subprocess.Popen:
-    env = dict(os.environ, DJANGO_DEBUG="false")
-    name = f"bulkbench-{os.getpid()}@%h"
-    worker = subprocess.Popen(
-        [
-            os.path.join(os.path.dirname(sys.executable), "celery"),
-            "-A",
-            "mikman",
-            "worker",
-            "--queues",
-            "jobs,celery",
-            "--concurrency",
-            str(procs),
-            "--loglevel",
-            "WARNING",
-            "-n",
-            name,
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+def start_ready_worker(procs: int) -> subprocess.Popen:
+    """The jobs worker (prefork, `procs` processes), once it answers a ping."""
+    worker = start_worker("jobs,celery", "bulkbench", concurrency=procs, heartbeat=True)
+    name = worker_name("bulkbench")
     from mikman.celery import app
 
     deadline = time.time() + 120
@@ -124,30 +90,18 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
+    redis_proc = setup_django()
     from rest_framework.test import APIClient
 
     from devices.models import Job
     from tenants.context import tenant_context
 
-    redis_proc = None
-    if not os.environ.get("REDIS_URL"):  # the embedded Redis, as `make run` would start it
-        from mikman import dbconfig
-        from mikman.launcher import embedded
-        from mikman.secrets_store import data_dir
-
-        redis_proc = embedded.start_redis(data_dir(), dbconfig.embedded_redis_port())
-
-    port = free_port()
-    print(f"starting simulator: {args.devices} devices, latency lognormal median {args.latency_ms} ms", flush=True)
-    sim, _ = start_simulator(args.devices, args.latency_ms, port)
+    sim, _, port = start_api_fleet(args.devices, args.latency_ms)
     worker = None
     try:
         tenant, user, device_ids = register(args.devices, port)
         print(f"registered {len(device_ids)} devices for tenant bench ({tenant.id})", flush=True)
-        worker = start_worker(args.procs)
+        worker = start_ready_worker(args.procs)
         print(f"worker ready (pid {worker.pid}, {args.procs} processes)", flush=True)
         client = APIClient(SERVER_NAME="localhost")
         client.force_authenticate(user)
@@ -196,20 +150,9 @@ def main() -> int:
             flush=True,
         )
     finally:
-        if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        sim.send_signal(signal.SIGINT)
-        try:
-            sim.wait(20)
-        except subprocess.TimeoutExpired:
-            sim.kill()
-        if redis_proc is not None:
-            redis_proc.terminate()
-            redis_proc.wait(10)
+        stop(worker)
+        stop(sim, signal.SIGINT, 20)
+        stop(redis_proc, wait=10)
     return 0
 
 

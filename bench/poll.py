@@ -25,65 +25,33 @@ Last line:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mikman.settings.dev")
-os.environ.setdefault("DJANGO_DEBUG", "false")
+from _common import (
+    PASSWORD,
+    api_fleet_devices,
+    bench_profile,
+    percentile,
+    proc_cpu_s,
+    proc_rss_mb,
+    setup_django,
+    start_api_fleet,
+    start_worker,
+    stop,
+    use_django_settings,
+)
 
-PASSWORD = "sim-admin"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_simulator(count: int, latency_ms: float, port: int) -> tuple[subprocess.Popen, dict]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "devices.simulator",
-        "--count",
-        str(count),
-        "--seed",
-        "1",
-        "--protocols",
-        "api",
-        "--api-port",
-        str(port),
-        "--list",
-        "0",
-    ]
-    if latency_ms > 0:
-        cmd += ["--latency", f"lognormal:{latency_ms:g}ms:0.5"]
-    sim = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 300
-    assert sim.stdout is not None
-    while time.time() < deadline:
-        line = sim.stdout.readline()
-        if not line:
-            raise SystemExit("simulator exited before READY")
-        if line.startswith("READY "):
-            return sim, json.loads(line[6:])
-    raise SystemExit("simulator not READY in time")
+use_django_settings()
 
 
 def register(count: int, port: int, interval: int) -> tuple[str, list[tuple[str, str]]]:
     """(tenant id, [(device id, address)]); devices of an earlier run are replaced."""
-    from devices.models import CredentialProfile, Device
-    from devices.services import set_secret
-    from devices.simulator.fleet import address_of
+    from devices.models import Device
     from tenants.context import tenant_context
     from tenants.models import Tenant
 
@@ -91,47 +59,12 @@ def register(count: int, port: int, interval: int) -> tuple[str, list[tuple[str,
     with tenant_context(tenant.id):
         Device.objects.filter(tenant=tenant).delete()  # cascades over every device table: seconds
         now = datetime.now(UTC)  # first polls spread over one interval from here, not from before the delete
-        profile = CredentialProfile.objects.filter(tenant=tenant, name="bench").first()
-        if profile is None:
-            profile = CredentialProfile(tenant=tenant, name="bench", username="admin")
-            set_secret(profile, "password", PASSWORD)
-            profile.save()
-        devices = [
-            Device(
-                id=uuid.uuid4(),
-                tenant=tenant,
-                name=f"bench-{i:05d}",
-                host=address_of(i),
-                api_port=port,
-                protocol="api",
-                fallback_protocols=[],
-                credential_profile=profile,
-                poll_interval_s=interval,
-                next_poll_at=now + timedelta(seconds=interval * i / count),
-            )
-            for i in range(count)
-        ]
+        profile = bench_profile(tenant)
+        devices = api_fleet_devices(
+            tenant, profile, count, port, name="bench-{:05d}", interval=interval, spread_from=now
+        )
         Device.objects.bulk_create(devices, batch_size=2000)
     return str(tenant.id), [(str(d.id), d.host) for d in devices]
-
-
-def proc_cpu_s(pid: int) -> float:
-    import psutil
-
-    p = psutil.Process(pid)
-    total = p.cpu_times().user + p.cpu_times().system
-    for child in p.children(recursive=True):
-        try:
-            total += child.cpu_times().user + child.cpu_times().system
-        except psutil.Error:
-            pass
-    return total
-
-
-def proc_rss_mb(pid: int) -> float:
-    import psutil
-
-    return psutil.Process(pid).memory_info().rss / 2**20
 
 
 def stored_polls(tenant_id: str, since: datetime, until: datetime) -> int:
@@ -183,13 +116,6 @@ def naive_loop(tenant_id: str, devices: list[tuple[str, str]], port: int, second
     return done / (time.time() - start)
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=1000)
@@ -201,24 +127,13 @@ def main() -> int:
     parser.add_argument("--profile", default="", help="py-spy the worker into this file (speedscope)")
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
+    redis_proc = setup_django()
     from django.conf import settings
 
     from devices.polling import stats
     from devices.polling.partitions import maintain
 
-    redis_proc = None
-    if not os.environ.get("REDIS_URL"):  # the embedded Redis, as `make run` would start it
-        from mikman import dbconfig
-        from mikman.launcher import embedded
-        from mikman.secrets_store import data_dir
-
-        redis_proc = embedded.start_redis(data_dir(), dbconfig.embedded_redis_port())
-    port = free_port()
-    print(f"starting simulator: {args.devices} devices, latency lognormal median {args.latency_ms} ms", flush=True)
-    sim, ready = start_simulator(args.devices, args.latency_ms, port)
+    sim, ready, port = start_api_fleet(args.devices, args.latency_ms)
     worker = None
     try:
         from django.db import transaction
@@ -228,30 +143,7 @@ def main() -> int:
         tenant_id, devices = register(args.devices, port, args.interval)
         print(f"registered {len(devices)} devices for tenant bench ({tenant_id})", flush=True)
         stats.snapshot(clear=True)
-        env = dict(os.environ, DJANGO_DEBUG="false")
-        worker = subprocess.Popen(
-            [
-                os.path.join(os.path.dirname(sys.executable), "celery"),
-                "-A",
-                "mikman",
-                "worker",
-                "-Q",
-                "poll",
-                "--pool",
-                "threads",
-                "-c",
-                str(args.threads),
-                "--loglevel",
-                "WARNING",
-                "-n",
-                f"pollbench-{os.getpid()}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        worker = start_worker("poll", "pollbench", pool="threads", concurrency=args.threads)
         from devices.polling.tasks import poll_schedule
 
         tick = settings.POLL_SCHEDULE_EVERY_S
@@ -335,11 +227,7 @@ def main() -> int:
         )
         if profiler is not None:
             profiler.wait(60)
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop(worker)
         worker = None
         naive = naive_loop(tenant_id, devices, port, args.naive_seconds)
         print(f"naive sequential sync librouteros loop: {naive:.1f} polls/s", flush=True)
@@ -354,14 +242,8 @@ def main() -> int:
     finally:
         if worker is not None:
             worker.kill()
-        sim.send_signal(signal.SIGINT)
-        try:
-            sim.wait(20)
-        except subprocess.TimeoutExpired:
-            sim.kill()
-        if redis_proc is not None:
-            redis_proc.terminate()
-            redis_proc.wait(10)
+        stop(sim, signal.SIGINT, 20)
+        stop(redis_proc, wait=10)
     return 0
 
 

@@ -30,7 +30,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -39,12 +38,13 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# this file is bench/radius.py: keep its directory off the path or it would shadow the radius package
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.join(ROOT, "bench")]
-sys.path.insert(0, ROOT)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mikman.settings.dev")
-os.environ.setdefault("DJANGO_DEBUG", "false")
+from _common import ROOT, stop, use_django_settings
+
+# this file is bench/radius.py: its directory goes behind the root or it would shadow the radius
+# package (it stays on the path for _common: spawned load workers re-import this file)
+BENCH_DIR = os.path.join(ROOT, "bench")
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != BENCH_DIR] + [BENCH_DIR]
+use_django_settings()
 
 from radius.protocol.client import _LoadRun, _LoadSocket, access_request, merge_reports  # noqa: E402
 from radius.protocol.packet import Code, Packet  # noqa: E402
@@ -320,12 +320,7 @@ def running_freeradius_sql(directory: Path, dbname: str):
             time.sleep(0.1)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, wait=10)
 
 
 @contextlib.contextmanager
@@ -355,12 +350,7 @@ def running_ours(workers: int):
         wait_for_server(port)
         yield port, proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def report_line(label: str, report) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing as mp
 import os
 import ssl
@@ -30,11 +29,10 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from _common import ROOT, proc_cpu_s, proc_rss_mb, read_ready, simulator_command, stop
 
-from devices.simulator.api_protocol import SentenceReader, encode_sentence  # noqa: E402
-from devices.simulator.fleet import address_of  # noqa: E402
+from devices.simulator.api_protocol import SentenceReader, encode_sentence
+from devices.simulator.fleet import address_of
 
 IFACE_PROPS = (
     ".id,name,type,mtu,mac-address,running,disabled,comment,link-downs,last-link-up-time,"
@@ -146,21 +144,6 @@ def _client_process(
     out.put(result)
 
 
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds the process has used so far."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--devices", type=int, default=10000)
@@ -175,23 +158,9 @@ def main() -> int:
     p.add_argument("--port", type=int, default=28728)
     p.add_argument("--tls", action="store_true", help="poll over API-SSL (a TLS handshake per poll)")
     args = p.parse_args()
-    cmd = [
-        sys.executable,
-        "-m",
-        "devices.simulator",
-        "--count",
-        str(args.devices),
-        "--seed",
-        "1",
-        "--protocols",
-        "api-ssl" if args.tls else "api",
-        "--api-ssl-port" if args.tls else "--api-port",
-        str(args.port),
-        "--list",
-        "0",
-        "--control-port",
-        "0",
-    ]
+    cmd = simulator_command(
+        args.devices, args.port, protocol="api-ssl" if args.tls else "api", extra=("--control-port", "0")
+    )
     started = time.monotonic()
     sim = subprocess.Popen(
         cmd,
@@ -200,12 +169,7 @@ def main() -> int:
         text=True,
         preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if os.cpu_count() > 1 else None,
     )
-    info = None
-    assert sim.stdout is not None
-    for line in sim.stdout:
-        if line.startswith("READY "):
-            info = json.loads(line[6:])
-            break
+    info = read_ready(sim)
     startup = time.monotonic() - started
     if info is None:
         print("simulator did not start", file=sys.stderr)
@@ -227,13 +191,12 @@ def main() -> int:
             return result
 
         cold = run_client(0) if args.cold else None
-        cpu_before = _cpu_s(sim.pid)
+        cpu_before = proc_cpu_s(sim.pid)
         result = run_client(args.seconds)
-        sim_cpu = _cpu_s(sim.pid) - cpu_before
-        rss = _rss_mb(sim.pid)
+        sim_cpu = proc_cpu_s(sim.pid) - cpu_before
+        rss = proc_rss_mb(sim.pid)
     finally:
-        sim.terminate()
-        sim.wait(10)
+        stop(sim, wait=10)
     elapsed = result["elapsed"]
     polls = result["polls"]
     if cold:

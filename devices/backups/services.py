@@ -11,51 +11,50 @@ What callers may rely on:
 - Identical normalised exports of a tenant share one ConfigBlob; every run is a row.
 - Text of a sensitive version is sealed with the tenant key; `backup_text(…, reveal_secrets=False)`
   masks secret attributes (what non-admins see in views and diffs).
+
+Taking and storing runs are here; the binary artefact (`binary.py`), reading and diffs
+(`reading.py`) and the schedule, policy and retention (`schedule.py`) are modules of their own
+whose names this module re-exports: import them from `devices.backups.services`.
 """
 
 from __future__ import annotations
 
-import base64
 import concurrent.futures
-import difflib
-import hashlib
 import logging
-import re
-import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from devices.alerts import services as alerts
-from devices.keyring import KeyringError, decrypt_secret, encrypt_secret
-from devices.models import (
-    BackupPolicy,
-    BackupStatus,
-    BackupTrigger,
-    BinaryBackup,
-    ConfigBackup,
-    ConfigBlob,
-    Device,
-)
-from devices.models.backups import BINARY_PASSWORD_PURPOSE, BINARY_PURPOSE, BLOB_PURPOSE
+from devices.keyring import KeyringError, encrypt_secret
+from devices.models import BackupPolicy, BackupStatus, BackupTrigger, BinaryBackup, ConfigBackup, ConfigBlob, Device
+from devices.models.backups import BINARY_PASSWORD_PURPOSE, BLOB_PURPOSE
 from devices.protocols.ssh import SSHTarget
 from tenants.context import current_tenant_id, tenant_context
 
-from .fetch import (
-    DEFAULT_BINARY_MAX_BYTES,
-    DEFAULT_CONNECT_TIMEOUT_S,
-    DEFAULT_EXPORT_TIMEOUT_S,
-    BinaryRequest,
-    ExportRequest,
-    ExportResult,
-    fetch_export,
-)
+# The binary, reading and schedule/retention verbs live in modules of their own; this module
+# stays the one entry point other code imports them from.
+from .binary import binary_bytes, binary_name, binary_of, binary_request, binary_row, clean_binary_password
+from .fetch import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_EXPORT_TIMEOUT_S, ExportRequest, ExportResult, fetch_export
 from .normalise import BadExport, normalise
+from .reading import (
+    MASK,
+    SECRET_ATTR_RE,
+    FleetChange,
+    SideBySideRow,
+    backup_text,
+    diff_stats,
+    download_text,
+    fleet_changes,
+    label,
+    mask_secrets,
+    previous_version,
+    side_by_side,
+    unified_diff,
+)
+from .schedule import CLAIM_SQL, apply_retention, claim_due, policy_for, runs_to_keep, schedule_label
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +63,6 @@ STORE_CHUNK = 50  # results stored per transaction in the bulk path
 
 def concurrency_default() -> int:
     return int(getattr(settings, "BACKUP_CONCURRENCY", 8))
-
-
-# --- policy --------------------------------------------------------------------------------------
-def policy_for(tenant_id) -> BackupPolicy:
-    """The tenant's policy, or an unsaved one with the defaults (call in the tenant's context)."""
-    policy = BackupPolicy.objects.filter(tenant_id=tenant_id).first()
-    return policy if policy is not None else BackupPolicy(tenant_id=tenant_id)
 
 
 # --- taking backups ------------------------------------------------------------------------------
@@ -90,19 +82,6 @@ def export_request(device: Device, policy: BackupPolicy) -> ExportRequest:
         command_timeout=float(getattr(settings, "BACKUP_EXPORT_TIMEOUT_S", DEFAULT_EXPORT_TIMEOUT_S)),
     )
     return ExportRequest(str(device.pk), target, device.ros_version, policy.show_sensitive, binary_request(policy))
-
-
-def binary_request(policy: BackupPolicy) -> BinaryRequest | None:
-    """What to ask for the binary backup under `policy` (None: off). Opens the policy's password:
-    call in the tenant context."""
-    if not policy.binary_backup:
-        return None
-    password = None
-    if policy.binary_password is not None:
-        password = decrypt_secret(policy.tenant_id, BINARY_PASSWORD_PURPOSE, policy.pk, policy.binary_password)
-    name = f"mikman-{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-    max_bytes = int(getattr(settings, "BACKUP_BINARY_MAX_BYTES", DEFAULT_BINARY_MAX_BYTES))
-    return BinaryRequest(name, password, max_bytes)
 
 
 def _credential_failure(device: Device, exc: Exception) -> ExportResult:
@@ -221,51 +200,13 @@ def store_results(
                 pins.append((device, result.host_key))
             rows.append(row)
         ConfigBackup.objects.bulk_create(rows)
-        binaries = [_binary_row(row, result.binary) for row, (_, result, _) in zip(rows, checked, strict=True)]
+        binaries = [binary_row(row, result.binary) for row, (_, result, _) in zip(rows, checked, strict=True)]
         BinaryBackup.objects.bulk_create([b for b in binaries if b is not None])
         alerts.backups_stored(tenant_id, [row.pk for row in rows])  # backup alert rules, once this commits
         for device, key in pins:  # trust on first use: pin the key the device presented
             Device.objects.filter(pk=device.pk, ssh_host_key="").update(ssh_host_key=key)
             device.ssh_host_key = key
     return rows
-
-
-def _binary_row(row: ConfigBackup, binary) -> BinaryBackup | None:
-    """The run's binary artefact (sealed), or None when none was asked for or the text backup
-    failed (a run without a usable export keeps no binary)."""
-    if binary is None or not row.ok:
-        return None
-    out = BinaryBackup(
-        tenant_id=row.tenant_id, backup=row, name=binary.name, password_protected=binary.password_protected
-    )
-    if binary.outcome:
-        out.status, out.outcome, out.reason = BackupStatus.FAILED, binary.outcome, binary.reason
-        return out
-    out.status, out.size, out.sha256 = BackupStatus.OK, len(binary.data), hashlib.sha256(binary.data).hexdigest()
-    out.sealed = encrypt_secret(row.tenant_id, BINARY_PURPOSE, out.pk, base64.b64encode(binary.data).decode())
-    return out
-
-
-def binary_of(backup: ConfigBackup) -> BinaryBackup | None:
-    """The run's binary artefact, or None (no exception for runs without one)."""
-    try:
-        return backup.binary
-    except BinaryBackup.DoesNotExist:
-        return None
-
-
-def binary_name(backup: ConfigBackup) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in backup.device.name)
-    return f"{safe}-{backup.taken_at:%Y%m%d-%H%M%S}.backup"
-
-
-def binary_bytes(binary: BinaryBackup) -> bytes:
-    """The stored `.backup` file (callers check that the user may have it: admins only)."""
-    if binary.sealed is None:
-        return b""
-    return base64.b64decode(
-        decrypt_secret(binary.tenant_id, BINARY_PURPOSE, binary.pk, binary.sealed, cache=False).reveal()
-    )
 
 
 def _blobs_for(tenant_id, good: dict[str, tuple]) -> dict[str, ConfigBlob]:
@@ -312,245 +253,7 @@ def _latest_hashes(device_ids: list) -> dict:
     return dict(rows)
 
 
-# --- reading -------------------------------------------------------------------------------------
-# attribute=value pairs that hold secrets in RouterOS exports (masked for non-admins)
-SECRET_ATTR_RE = re.compile(
-    r"(?P<name>\b[\w-]*(?:password|secret|passphrase|pre-shared-key|auth-key|priv-key|private-key|psk)"
-    r"(?:-[\w-]+)?)=(?P<value>\"(?:[^\"\\]|\\.)*\"|\S+)"
-)
-MASK = "********"
-
-
-def mask_secrets(text: str) -> str:
-    return SECRET_ATTR_RE.sub(lambda m: f"{m.group('name')}={MASK}", text)
-
-
-def backup_text(backup: ConfigBackup, *, reveal_secrets: bool = False) -> str:
-    """The stored normalised export of an ok backup ("" for a failed one). Secrets of a sensitive
-    version are masked unless `reveal_secrets` (admins downloading)."""
-    if backup.blob_id is None:
-        return ""
-    blob = backup.blob
-    if blob.sealed is not None:
-        text = decrypt_secret(blob.tenant_id, BLOB_PURPOSE, blob.pk, blob.sealed).reveal()
-    else:
-        text = blob.text
-    return text if reveal_secrets or not blob.sensitive else mask_secrets(text)
-
-
-def download_text(backup: ConfigBackup) -> str:
-    """The `.rsc` users download: a provenance comment, then the full stored export (secrets
-    included — callers check who may download a sensitive version)."""
-    head = f"# mikman config backup {backup.pk} of {backup.device.name}, taken {backup.taken_at.isoformat()}\n"
-    return head + backup_text(backup, reveal_secrets=True)
-
-
-def previous_version(backup: ConfigBackup) -> ConfigBackup | None:
-    """The device's good version before this one (the default "from" of a diff)."""
-    return (
-        ConfigBackup.objects.filter(device_id=backup.device_id, status=BackupStatus.OK, taken_at__lt=backup.taken_at)
-        .exclude(pk=backup.pk)
-        .order_by("-taken_at")
-        .first()
-    )
-
-
-def label(backup: ConfigBackup | None) -> str:
-    if backup is None:
-        return "(nothing)"
-    return f"{backup.device.name} {backup.taken_at:%Y-%m-%d %H:%M:%S} {backup.sha256[:10]}"
-
-
-def unified_diff(old: ConfigBackup | None, new: ConfigBackup, *, reveal_secrets: bool = False, context: int = 3) -> str:
-    old_text = backup_text(old, reveal_secrets=reveal_secrets) if old is not None else ""
-    new_text = backup_text(new, reveal_secrets=reveal_secrets)
-    return "".join(
-        difflib.unified_diff(
-            old_text.splitlines(keepends=True),
-            new_text.splitlines(keepends=True),
-            fromfile=label(old),
-            tofile=label(new),
-            n=context,
-        )
-    )
-
-
-@dataclass(frozen=True)
-class SideBySideRow:
-    kind: str  # equal, replace, delete, insert
-    left_no: int | None
-    left: str
-    right_no: int | None
-    right: str
-
-
-def side_by_side(old_text: str, new_text: str, *, context: int = 3) -> list[SideBySideRow | None]:
-    """Rows for a two-column diff; None marks skipped unchanged lines between hunks."""
-    a, b = old_text.splitlines(), new_text.splitlines()
-    rows: list[SideBySideRow | None] = []
-    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context):
-        if rows:
-            rows.append(None)
-        for tag, i1, i2, j1, j2 in group:
-            for k in range(max(i2 - i1, j2 - j1)):
-                i, j = i1 + k, j1 + k
-                left = a[i] if i < i2 else None
-                right = b[j] if j < j2 else None
-                rows.append(
-                    SideBySideRow(
-                        tag,
-                        i + 1 if left is not None else None,
-                        left or "",
-                        j + 1 if right is not None else None,
-                        right or "",
-                    )
-                )
-    return rows
-
-
-def diff_stats(diff: str) -> tuple[int, int]:
-    added = sum(1 for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
-    removed = sum(1 for line in diff.splitlines() if line.startswith("-") and not line.startswith("---"))
-    return added, removed
-
-
-@dataclass
-class FleetChange:
-    device: Device
-    before: ConfigBackup | None  # newest good version before `since`
-    after: ConfigBackup  # newest good version now
-    versions: int  # distinct new versions since `since`
-    added: int
-    removed: int
-
-
-def fleet_changes(backups, since: datetime, *, reveal_secrets: bool = False, limit: int = 500) -> list[FleetChange]:
-    """What changed across the fleet since `since`: per device whose config changed, the newest
-    version before and after, and the diff's size. `backups` is the caller's scoped queryset."""
-    changed = (
-        backups.filter(status=BackupStatus.OK, changed=True, taken_at__gte=since)
-        .order_by("device_id", "-taken_at")
-        .select_related("device")
-    )
-    per_device: dict = {}
-    for backup in changed:
-        entry = per_device.setdefault(backup.device_id, [backup, 0])
-        entry[1] += 1
-    out = []
-    for device_id, (_, count) in list(per_device.items())[:limit]:
-        after = (
-            backups.filter(device_id=device_id, status=BackupStatus.OK)
-            .select_related("device", "blob")
-            .order_by("-taken_at")
-            .first()
-        )
-        before = (
-            backups.filter(device_id=device_id, status=BackupStatus.OK, taken_at__lt=since)
-            .select_related("device", "blob")
-            .order_by("-taken_at")
-            .first()
-        )
-        if after is None or (before is not None and before.sha256 == after.sha256):
-            continue  # changed and changed back
-        added, removed = diff_stats(unified_diff(before, after, reveal_secrets=reveal_secrets))
-        out.append(FleetChange(after.device, before, after, count, added, removed))
-    out.sort(key=lambda c: c.after.taken_at, reverse=True)
-    return out
-
-
-# --- retention -----------------------------------------------------------------------------------
-def runs_to_keep(runs: list[dict], policy: BackupPolicy, now: datetime) -> set:
-    """Ids to keep among one device's runs (dicts with id, taken_at, status, changed; any order):
-    the newest N, the newest good run of each of the last D days, every run that brought a
-    change (if kept), and always the newest good version."""
-    ordered = sorted(runs, key=lambda r: r["taken_at"], reverse=True)
-    keep = {r["id"] for r in ordered[: policy.keep_last]}
-    good = [r for r in ordered if r["status"] == BackupStatus.OK]
-    if good:
-        keep.add(good[0]["id"])
-    if policy.keep_all_changes:
-        keep.update(r["id"] for r in good if r["changed"])
-    if policy.keep_daily_days:
-        cutoff = now - timedelta(days=policy.keep_daily_days)
-        days_seen = set()
-        for r in good:
-            day = r["taken_at"].date()
-            if r["taken_at"] >= cutoff and day not in days_seen:
-                days_seen.add(day)
-                keep.add(r["id"])
-    return keep
-
-
-def apply_retention(tenant_id, *, now: datetime | None = None) -> dict:
-    """Prune the tenant's runs by its policy, then the blobs no run uses (in the tenant context)."""
-    now = now or timezone.now()
-    policy = policy_for(tenant_id)
-    runs_by_device: dict = {}
-    for run in ConfigBackup.objects.filter(tenant_id=tenant_id).values(
-        "id", "device_id", "taken_at", "status", "changed"
-    ):
-        runs_by_device.setdefault(run["device_id"], []).append(run)
-    doomed = []
-    for runs in runs_by_device.values():
-        keep = runs_to_keep(runs, policy, now)
-        doomed.extend(r["id"] for r in runs if r["id"] not in keep)
-    deleted = 0
-    for start in range(0, len(doomed), 1000):
-        deleted += ConfigBackup.objects.filter(pk__in=doomed[start : start + 1000]).delete()[0]
-    used = ConfigBackup.objects.filter(blob_id=OuterRef("pk"))
-    blobs = ConfigBlob.objects.filter(tenant_id=tenant_id).filter(~Exists(used)).delete()[0]
-    return {"runs_deleted": deleted, "blobs_deleted": blobs}
-
-
-# --- scheduling ----------------------------------------------------------------------------------
-# A device's own interval (backup_interval_hours) overrides the tenant's; 0 opts it out.
-CLAIM_SQL = """
-WITH due AS (
-    SELECT id, coalesce(backup_interval_hours, %(interval_h)s) AS hours FROM devices_device
-    WHERE tenant_id = %(tenant)s AND enabled
-      AND coalesce(backup_interval_hours, %(interval_h)s) > 0
-      AND coalesce(next_backup_at, '-infinity') <= now()
-    ORDER BY next_backup_at NULLS FIRST
-    LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE devices_device AS d
-SET next_backup_at = now() + make_interval(secs => due.hours * 3600.0 * (1 + (random() - 0.5) * 0.1))
-FROM due WHERE d.id = due.id
-RETURNING d.id::text
-"""
-
-
-def claim_due(tenant_id, *, limit: int = 100000) -> list[str]:
-    """Devices whose backup is due, moved one interval (theirs, else the tenant's; ±5 %) on in the
-    same statement (two schedulers never claim one device); opted-out devices (0) never are.
-    Call in the tenant's context."""
-    from django.db import connection
-
-    policy = policy_for(tenant_id)
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL, {"tenant": str(tenant_id), "interval_h": policy.interval_hours, "limit": limit})
-        return [row[0] for row in cursor.fetchall()]
-
-
-def schedule_label(device: Device, policy: BackupPolicy | None = None) -> str:
-    """How often `device` is backed up, for people ("every 6 h (tenant policy)", "never")."""
-    if device.backup_interval_hours == 0:
-        return "never (opted out)"
-    if device.backup_interval_hours:
-        return f"every {device.backup_interval_hours} h (this device)"
-    policy = policy or policy_for(device.tenant_id)
-    return f"every {policy.interval_hours} h (tenant policy)"
-
-
 # --- management verbs (role checks + audit) ------------------------------------------------------
-def clean_binary_password(value: str) -> str:
-    """A `.backup` password RouterOS takes on its command line: printable, no line breaks."""
-    from django.core.exceptions import ValidationError
-
-    if value and (not value.isprintable() or len(value) > 64):
-        raise ValidationError("Printable characters only (at most 64), no line breaks.")
-    return value
 
 
 def save_policy(access, policy: BackupPolicy, changes: dict) -> BackupPolicy:
@@ -613,15 +316,35 @@ def _tenant_slug(tenant_id) -> str:
 
 __all__ = [
     "BadExport",
+    "CLAIM_SQL",
     "FleetChange",
+    "MASK",
+    "SECRET_ATTR_RE",
+    "STORE_CHUNK",
+    "SideBySideRow",
     "apply_retention",
     "backup_text",
     "binary_bytes",
+    "binary_name",
     "binary_of",
+    "binary_request",
+    "binary_row",
     "claim_due",
+    "clean_binary_password",
+    "concurrency_default",
+    "diff_stats",
+    "download_text",
+    "export_request",
     "fleet_changes",
+    "label",
+    "mask_secrets",
+    "mirror_new_versions",
     "policy_for",
+    "previous_version",
     "request_backup",
+    "runs_to_keep",
+    "save_policy",
+    "schedule_label",
     "side_by_side",
     "store_results",
     "take_backup",
