@@ -407,6 +407,10 @@ class DeviceNas:
             packet.add("Acct-Output-Packets", (outbound // 1000) & 0xFFFFFFFF)
         if cause:
             packet.add("Acct-Terminate-Cause", cause)
+        return await self._send_accounting(server, packet, f"accounting {status} for {session.user}")
+
+    async def _send_accounting(self, server: RadiusServerEntry, packet: Packet, what: str) -> bool:
+        """Send an Accounting-Request from the device's address; False (logged) without an answer."""
         try:
             async with RadiusClient(
                 server.address,
@@ -418,7 +422,7 @@ class DeviceNas:
             ) as client:
                 await client.send(packet)
         except (RadiusTimeout, OSError):
-            self.device.log("radius,warning", f"accounting {status} for {session.user}: no answer")
+            self.device.log("radius,warning", f"{what}: no answer")
             return False
         return True
 
@@ -476,18 +480,7 @@ class DeviceNas:
         packet.add("Acct-Session-Id", "00000000")  # RFC 2866: in every Accounting-Request
         packet.add("NAS-Identifier", self.device.identity)
         packet.add("NAS-IP-Address", self.source)
-        try:
-            async with RadiusClient(
-                server.address,
-                server.acct_port,
-                server.secret,
-                timeout=max(server.timeout, ACCOUNTING_TIMEOUT),
-                retries=ACCOUNTING_RETRIES,
-                source=self.source,
-            ) as client:
-                await client.send(packet)
-        except (RadiusTimeout, OSError):
-            self.device.log("radius,warning", f"accounting-on to {server.address}: no answer")
+        if not await self._send_accounting(server, packet, f"accounting-on to {server.address}"):
             return False
         self.accounting_on_sent += 1
         return True
