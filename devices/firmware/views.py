@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.views.generic import FormView, View
 
@@ -17,8 +17,8 @@ from devices.firmware.forms import UpgradePlanForm
 from devices.firmware.services import available_update, channel_of, devices_for, feed_latest, plan_upgrade
 from devices.jobs import runner
 from devices.jobs.upgrade_kind import prepare
+from devices.jobs.views import job_started, run_form_action
 from devices.models import Device
-from tenants.forms import apply_errors
 from tenants.models import Site
 from tenants.roles import Action
 from tenants.views_base import TenantViewMixin
@@ -70,7 +70,7 @@ class UpgradePlannerView(TenantViewMixin, FormView):
         return context
 
     def form_valid(self, form):
-        try:
+        def preview_or_start():
             prepared = prepare(form.params(), self.access)
             chosen = devices_for(self.access, all_devices=not any(form.selection().values()), **form.selection())
             if not form.cleaned_data.get("confirm") or "preview" in self.request.POST:
@@ -85,16 +85,9 @@ class UpgradePlannerView(TenantViewMixin, FormView):
                 params=form.params(),
                 confirm=True,
             )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-            return self.render_to_response(self.get_context_data(form=form))
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-            response = self.render_to_response(self.get_context_data(form=form))
-            response.status_code = 403
-            return response
-        messages.success(self.request, f"Upgrade started on {job.total} device(s): {job.summary}.")
-        return redirect("job-detail", self.tenant.slug, job.pk)
+            return job_started(self, job, f"Upgrade started on {job.total} device(s): {job.summary}.")
+
+        return run_form_action(self, form, preview_or_start)
 
 
 class UpdateCheckView(TenantViewMixin, View):

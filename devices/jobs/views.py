@@ -26,6 +26,27 @@ PAGE_SIZE = 50
 DEVICE_CHOICES_MAX = 5000
 
 
+def run_form_action(view, form, action, *, context: dict | None = None, map_errors=None):
+    """The response of `action()` (a form page starting or previewing a job), or the page again
+    with the errors on the form: a ValidationError on its fields, a PermissionDenied (the role
+    may not) as a form error with status 403."""
+    try:
+        return action()
+    except ValidationError as exc:
+        apply_errors(form, map_errors(exc) if map_errors else exc)
+        status = 200
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        status = 403
+    return view.render_to_response(view.get_context_data(form=form, **(context or {})), status=status)
+
+
+def job_started(view, job: Job, message: str):
+    """After starting a job from a page: say so and show the job's live progress."""
+    messages.success(view.request, message)
+    return redirect("job-detail", view.tenant.slug, job.pk)
+
+
 class JobsMixin(TenantViewMixin):
     view_action = Action.VIEW
     required_action = Action.OPERATE
@@ -164,7 +185,8 @@ class RunCommandView(JobsMixin, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
-        try:
+
+        def start():
             job = runner.start_job(
                 self.access,
                 "command",
@@ -173,16 +195,9 @@ class RunCommandView(JobsMixin, FormView):
                 params={"command": data["command"], "via": data.get("via") or "api"},
                 confirm=data["confirm"],
             )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-            return self.render_to_response(self.get_context_data(form=form, danger=self._danger(data["command"])))
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-            response = self.render_to_response(self.get_context_data(form=form, danger=self._danger(data["command"])))
-            response.status_code = 403
-            return response
-        messages.success(self.request, f"Running “{job.summary}” on {job.total} device(s).")
-        return redirect("job-detail", self.tenant.slug, job.pk)
+            return job_started(self, job, f"Running “{job.summary}” on {job.total} device(s).")
+
+        return run_form_action(self, form, start, context={"danger": self._danger(data["command"])})
 
     @staticmethod
     def _danger(command: str) -> str:

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
 from django.views.generic import FormView
 
 from devices.jobs import runner
+from devices.jobs.views import job_started, run_form_action
 from devices.models import BackupStatus, ConfigBackup, Device
 from devices.push.forms import PushForm, RestoreForm
 from devices.push.preview import preview_push
-from tenants.forms import apply_errors
 from tenants.roles import Action
 from tenants.views_base import TenantViewMixin
 
@@ -54,7 +53,8 @@ class PushView(TenantViewMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         devices = None if data["all_devices"] else [str(d.pk) for d in data["devices"]]
-        try:
+
+        def preview_or_push():
             if self.request.POST.get("step") != "push":
                 preview = preview_push(
                     self.access, params=form.params(), devices=devices, all_devices=data["all_devices"]
@@ -68,16 +68,9 @@ class PushView(TenantViewMixin, FormView):
                 params=form.params(),
                 confirm=data["confirm"],
             )
-        except ValidationError as exc:
-            apply_errors(form, _on_form_fields(exc))
-            return self.render_to_response(self.get_context_data(form=form))
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-            response = self.render_to_response(self.get_context_data(form=form))
-            response.status_code = 403
-            return response
-        messages.success(self.request, f"Pushing to {job.total} device(s) with automatic rollback.")
-        return redirect("job-detail", self.tenant.slug, job.pk)
+            return job_started(self, job, f"Pushing to {job.total} device(s) with automatic rollback.")
+
+        return run_form_action(self, form, preview_or_push, map_errors=_on_form_fields)
 
 
 def _on_form_fields(exc: ValidationError) -> ValidationError:
@@ -111,7 +104,8 @@ class RestoreView(TenantViewMixin, FormView):
 
     def form_valid(self, form):
         backup = self.backup()
-        try:
+
+        def restore():
             job = runner.start_job(
                 self.access,
                 "restore",
@@ -119,13 +113,6 @@ class RestoreView(TenantViewMixin, FormView):
                 params={"backup": str(backup.pk), "rollback_s": form.cleaned_data["rollback_s"]},
                 confirm=form.cleaned_data["confirm"],
             )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-            return self.render_to_response(self.get_context_data(form=form))
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-            response = self.render_to_response(self.get_context_data(form=form))
-            response.status_code = 403
-            return response
-        messages.success(self.request, f"Restoring {backup.device.name} with automatic rollback.")
-        return redirect("job-detail", self.tenant.slug, job.pk)
+            return job_started(self, job, f"Restoring {backup.device.name} with automatic rollback.")
+
+        return run_form_action(self, form, restore)
