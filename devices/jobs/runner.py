@@ -212,28 +212,24 @@ def retry_failed(access: TenantAccess, job: Job) -> Job:
 
 
 def _audit(action: str, access: TenantAccess, job: Job, details: dict) -> None:
-    """One entry per start/cancel/retry. Its site: the job's only site (so site-scoped members
-    see it), none when the job spans several sites or unsited devices."""
-    one_site = job.site_ids[0] if len(job.site_ids) == 1 and not job.unsited else None
-    record(
-        action,
-        user=access.user,
-        tenant=access.tenant,
-        site=one_site,
-        target_type="devices.job",
-        target_id=str(job.pk),
-        target_name=f"{job.kind}: {job.summary}"[:200],
-        details=details,
-    )
+    """One entry per start/cancel/retry, by the member who did it."""
+    _record_job(action, job, details, user=access.user, tenant=access.tenant)
 
 
 def _audit_system(action: str, job: Job, details: dict) -> None:
-    """An entry for what the platform itself decided about a job (e.g. an upgrade paused)."""
+    """An entry for what the platform itself decided about a job (e.g. an upgrade paused),
+    in the name of the job's creator."""
+    _record_job(action, job, details, user=job.created_by, tenant=job.tenant_id)
+
+
+def _record_job(action: str, job: Job, details: dict, *, user, tenant) -> None:
+    """Its site: the job's only site (so site-scoped members see it), none when the job spans
+    several sites or unsited devices."""
     one_site = job.site_ids[0] if len(job.site_ids) == 1 and not job.unsited else None
     record(
         action,
-        user=job.created_by,
-        tenant=job.tenant_id,
+        user=user,
+        tenant=tenant,
         site=one_site,
         target_type="devices.job",
         target_id=str(job.pk),
